@@ -1,0 +1,37 @@
+"""4x single-image super-resolution with SRGAN and SRResNet for Keras 3 / TensorFlow.
+
+Pixel contract: every generator the library builds or loads takes float RGB in [0, 255] of any
+size and returns float RGB in [0, 255]; normalisation happens inside the graph.
+"""
+
+__version__ = "0.1.0"
+
+from .data import make_dataset
+from .gan import SRGAN, paper_adam
+from .layers import PixelShuffle, ResizeByFactor
+from .losses import VGG22, VGG54, VGGPreprocess, build_vgg_feature_extractor
+from .metrics import psnr_y, rgb_to_y, ssim_y
+from .model_io import load_generator, read_generator_metadata, save_generator
+from .models import build_discriminator, build_generator, build_seed_generator
+
+__all__ = [
+    "SRGAN",
+    "VGG22",
+    "VGG54",
+    "PixelShuffle",
+    "ResizeByFactor",
+    "VGGPreprocess",
+    "__version__",
+    "build_discriminator",
+    "build_generator",
+    "build_seed_generator",
+    "build_vgg_feature_extractor",
+    "load_generator",
+    "make_dataset",
+    "paper_adam",
+    "psnr_y",
+    "read_generator_metadata",
+    "rgb_to_y",
+    "save_generator",
+    "ssim_y",
+]
