@@ -6,15 +6,26 @@ size and returns float RGB in [0, 255]; normalisation happens inside the graph.
 
 __version__ = "0.1.0"
 
-from .data import make_dataset
+from pathlib import Path as _Path
+
+from .data import bicubic_downscale, make_dataset
+from .evaluate import evaluate
+from .export import export_generator
+from .fast_inference import fold_batchnorm
+from .inference import super_resolve, upscale_rgb
 from .gan import SRGAN, paper_adam
 from .layers import PixelShuffle, ResizeByFactor
 from .losses import VGG22, VGG54, VGGPreprocess, build_vgg_feature_extractor
 from .metrics import psnr_y, rgb_to_y, ssim_y
 from .model_io import load_generator, read_generator_metadata, save_generator
 from .models import build_discriminator, build_generator, build_seed_generator
+from .weights import download_weights, list_pretrained
+
+EXAMPLE_IMAGE = _Path(__file__).resolve().parent / "assets" / "example_lr.png"
+"""A 96x96 LR photo shipped with the package (NASA astronaut portrait, public domain)."""
 
 __all__ = [
+    "EXAMPLE_IMAGE",
     "SRGAN",
     "VGG22",
     "VGG54",
@@ -26,6 +37,12 @@ __all__ = [
     "build_generator",
     "build_seed_generator",
     "build_vgg_feature_extractor",
+    "bicubic_downscale",
+    "download_weights",
+    "evaluate",
+    "export_generator",
+    "fold_batchnorm",
+    "list_pretrained",
     "load_generator",
     "make_dataset",
     "paper_adam",
@@ -34,4 +51,6 @@ __all__ = [
     "rgb_to_y",
     "save_generator",
     "ssim_y",
+    "super_resolve",
+    "upscale_rgb",
 ]

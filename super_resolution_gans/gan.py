@@ -13,6 +13,8 @@ the optimizers are `keras.optimizers.LossScaleOptimizer`s (done by `compile` und
 
 from __future__ import annotations
 
+import copy
+
 import keras
 import tensorflow as tf
 
@@ -200,7 +202,7 @@ class SRGAN(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
+        config = copy.deepcopy(config)  # deserializing consumes the nested configs
         for key in ("generator", "discriminator", "feature_extractor"):
             if config.get(key) is not None:
                 config[key] = keras.saving.deserialize_keras_object(config[key])

@@ -20,6 +20,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from . import __version__, net
+from .fast_inference import RUNTIMES
 from .image_io import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, read_image, write_image
 from .inference import super_resolve
 from .model_io import load_generator
@@ -33,6 +34,14 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 # Errors the library raises for unusable inputs, models and outputs (DownloadError is an
 # OSError). Anything else is a bug and keeps its traceback.
 _USER_ERRORS = (ValueError, OSError)
+
+
+# Library messages that name a Python argument get the matching flag as a hint.
+_FLAG_HINTS = (
+    ("max_pixels", "Use --maxPixels N to change the limit (0 = none)."),
+    ("-byte cap", "Use --maxBytes N to accept larger downloads."),
+    ("timed out after", "Use --timeout SECONDS to wait longer."),
+)
 
 
 class _Failure(Exception):
@@ -107,10 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
              f"0 = no limit (default: {DEFAULT_MAX_PIXELS:,})")
     add("--maxBytes", "--max-bytes", dest="max_bytes", type=_positive_int,
         default=DEFAULT_MAX_BYTES, metavar="N",
-        help=f"largest image download accepted from a URL, in bytes (default: {DEFAULT_MAX_BYTES:,})")
+        help="largest image download accepted from a URL, in bytes "
+             f"(default: {DEFAULT_MAX_BYTES:,})")
     add("--timeout", type=_positive_float, metavar="SECONDS",
-        help="for URL inputs: seconds to wait to connect and for each piece of data "
-             f"(default: {net.DEFAULT_TIMEOUT[0]:g} to connect, {net.DEFAULT_TIMEOUT[1]:g} to read)")
+        help="for URL inputs: seconds to wait to connect and for each piece of data (default: "
+             f"{net.DEFAULT_TIMEOUT[0]:g} to connect, {net.DEFAULT_TIMEOUT[1]:g} to read)")
+    add("--runtime", choices=RUNTIMES, default="auto",
+        help="inference runtime: auto (OpenVINO on CPU-only machines when installed, else "
+             "TensorFlow), tensorflow or openvino")
     add("--quiet", "-q", action="store_true",
         help="no progress bars and no log messages, only errors")
     add("--version", action="version", version=f"%(prog)s {__version__}")
@@ -127,14 +140,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
     try:
-        if not net.is_url(args.input_path) and Path(args.input_path).is_dir():
+        if not net.is_url(args.input_path) and Path(args.input_path).expanduser().is_dir():
             return run_folder(args)
         run_single(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except (_Failure, *_USER_ERRORS) as err:
-        print(f"error: {_one_line(err)}", file=sys.stderr)
+        print(f"error: {_with_hint(_one_line(err))}", file=sys.stderr)
         return 1
     return 0
 
@@ -148,8 +161,8 @@ def run_single(args: argparse.Namespace) -> None:
     output = _checked_output_file(args.output_path)
     source = args.input_path
     lr = _with_name(source, lambda: read_image(source, **_read_options(args)))
-    generator = _load_model(args.model_path)
-    _lr, sr = super_resolve(lr, generator, **_tile_options(args))
+    generator = _load_model(args.model_path, progress=not args.quiet)
+    _lr, sr = super_resolve(lr, generator, **_prediction_options(args))
     output.parent.mkdir(parents=True, exist_ok=True)
     write_image(sr, output)
     logger.info("wrote %s (%dx%d)", output, sr.shape[1], sr.shape[0])
@@ -163,8 +176,8 @@ def run_folder(args: argparse.Namespace) -> int:
     Returns:
         0 when every image was written, 1 otherwise.
     """
-    folder = Path(args.input_path)
-    output = Path(args.output_path)
+    folder = Path(args.input_path).expanduser()
+    output = Path(args.output_path).expanduser()
     if output.exists() and not output.is_dir():
         raise ValueError(f"--outputPath {output}: is a file; give a folder for a folder input")
     if output.resolve() == folder.resolve():
@@ -177,17 +190,17 @@ def run_folder(args: argparse.Namespace) -> int:
         raise ValueError(
             f"--inputPath {folder}: no image files ({', '.join(IMAGE_EXTENSIONS)}) in this folder"
         )
-    generator = _load_model(args.model_path)
+    generator = _load_model(args.model_path, progress=not args.quiet)
     failures: list[str] = []
     with tqdm(files, desc="images", unit="image", disable=args.quiet) as bar:
         for path in bar:
             try:
                 lr = read_image(path, **_read_options(args))
-                _lr, sr = super_resolve(lr, generator, **_tile_options(args))
+                _lr, sr = super_resolve(lr, generator, **_prediction_options(args))
                 output.mkdir(parents=True, exist_ok=True)
                 write_image(sr, output / path.name)
             except _USER_ERRORS as err:
-                failures.append(f"{path.name}: {_without_name(_one_line(err), path)}")
+                failures.append(f"{path.name}: {_with_hint(_without_name(_one_line(err), path))}")
     if failures:
         print(f"error: {len(failures)} of {len(files)} images failed:", file=sys.stderr)
         for line in failures:
@@ -230,10 +243,10 @@ def _checked_output_file(value: str) -> Path:
     return path
 
 
-def _load_model(model_path: str | None) -> Any:
+def _load_model(model_path: str | None, *, progress: bool) -> Any:
     name = model_path or DEFAULT_MODEL
     try:
-        return _with_name(name, lambda: load_generator(model_path))
+        return _with_name(name, lambda: load_generator(model_path, progress=progress))
     except FileNotFoundError as err:
         if model_path is not None:
             raise
@@ -261,18 +274,24 @@ def _read_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
-def _tile_options(args: argparse.Namespace) -> dict[str, Any]:
+def _prediction_options(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "tile_size": args.tile_size,
         "tile_overlap": args.tile_overlap,
         "tile_batch_size": args.tile_batch_size,
         "progress": not args.quiet,
+        "runtime": args.runtime,
     }
 
 
 def _one_line(err: BaseException) -> str:
     text = " ".join(part.strip() for part in str(err).splitlines() if part.strip())
     return text or type(err).__name__
+
+
+def _with_hint(message: str) -> str:
+    hints = [hint for needle, hint in _FLAG_HINTS if needle in message]
+    return " ".join([message, *hints])
 
 
 def _without_name(message: str, path: Path) -> str:

@@ -14,7 +14,6 @@ size so that the activations stay under `AUTO_TILE_BUDGET_BYTES`.
 from __future__ import annotations
 
 import math
-import weakref
 from collections import defaultdict
 from typing import Any
 
@@ -23,13 +22,13 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
+from .fast_inference import predictor_for
 from .image_io import from_model_output, read_image, to_model_alpha, to_model_input
 from .layers import PixelShuffle, ResizeByFactor
 from .model_io import load_generator
 
 AUTO_TILE_BUDGET_BYTES = 1536 * 1024**2
 _MIN_AUTO_TILE = 64
-_compiled_functions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def receptive_radius(model: keras.Model) -> int:
@@ -41,7 +40,7 @@ def receptive_radius(model: keras.Model) -> int:
 
     Example:
     >>> receptive_radius(build_generator(num_blocks=2, filters=16))
-    10
+    12
     """
     radius, _factor = _walk_radius(model, 0.0, 1)
     return math.ceil(radius - 1e-9)
@@ -106,27 +105,6 @@ def choose_tile_size(model: keras.Model, height: int, width: int, overlap: int) 
     return max(_MIN_AUTO_TILE, side // 8 * 8)
 
 
-def prediction_function(model: keras.Model):
-    """A `tf.function` running `model` in inference mode on float32 NHWC batches of any size.
-
-    Traced once per model for a dynamic input signature (no retracing per image size) and
-    cached while the model lives.
-
-    Example:
-    >>> predict = prediction_function(build_generator(num_blocks=1, filters=8))
-    >>> predict(np.zeros((1, 5, 7, 3), "float32")).shape
-    TensorShape([1, 20, 28, 3])
-    """
-    function = _compiled_functions.get(model)
-    if function is None:
-        function = tf.function(
-            lambda images: model(images, training=False),
-            input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)],
-        )
-        _compiled_functions[model] = function
-    return function
-
-
 def upscale_rgb(
     model: keras.Model,
     rgb: np.ndarray,
@@ -135,6 +113,8 @@ def upscale_rgb(
     tile_overlap: int | None = None,
     tile_batch_size: int = 1,
     progress: bool = False,
+    runtime: str = "auto",
+    precision: str = "float32",
 ) -> np.ndarray:
     """Runs a generator over an RGB float image of any size, tiling as needed.
 
@@ -145,6 +125,8 @@ def upscale_rgb(
         tile_overlap: LR pixels of context around each tile; defaults to `receptive_radius`.
         tile_batch_size: how many equally-sized tiles run together.
         progress: show a progress bar over the tiles.
+        runtime: "auto", "tensorflow" or "openvino" (see `fast_inference`).
+        precision: "float32", or "float16" on a GPU (see `predictor_for`).
 
     Returns:
         The `(H*scale)x(W*scale)x3` float32 output (not clipped).
@@ -163,13 +145,13 @@ def upscale_rgb(
         raise ValueError(f"tile_overlap must be >= 0, got {tile_overlap!r}")
     if tile_batch_size < 1:
         raise ValueError(f"tile_batch_size must be >= 1, got {tile_batch_size!r}")
-    predict = prediction_function(model)
+    predict = predictor_for(model, runtime=runtime, precision=precision)
     height, width = rgb.shape[:2]
     overlap = receptive_radius(model) if tile_overlap is None else tile_overlap
     if tile_size is None:
         tile_size = choose_tile_size(model, height, width, overlap)
     if tile_size == 0 or (tile_size >= height and tile_size >= width):
-        return predict(rgb[None]).numpy()[0]
+        return predict(rgb[None])[0]
 
     scale = output_scale(model)
     output = np.empty((height * scale, width * scale, 3), np.float32)
@@ -187,7 +169,7 @@ def upscale_rgb(
             for start in range(0, len(tiles), tile_batch_size):
                 batch = tiles[start : start + tile_batch_size]
                 inputs = np.stack([rgb[t[4] : t[6], t[5] : t[7]] for t in batch])
-                results = predict(inputs).numpy()
+                results = predict(inputs)
                 for result, (top, left, bottom, right, in_top, in_left, *_) in zip(results, batch):
                     y0, x0 = (top - in_top) * scale, (left - in_left) * scale
                     output[top * scale : bottom * scale, left * scale : right * scale] = result[
@@ -217,6 +199,8 @@ def super_resolve(
     tile_overlap: int | None = None,
     tile_batch_size: int = 1,
     progress: bool = False,
+    runtime: str = "auto",
+    precision: str = "float32",
     **read_options: Any,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Reads an image, super-resolves it and returns `(lr, sr)` of the same kind and dtype.
@@ -224,7 +208,8 @@ def super_resolve(
     Args:
         image: a path, http(s) URL, bytes, PIL image or numpy array (see `read_image`).
         model: a generator, a model path / URL / registered name, or None for the shipped one.
-        tile_size, tile_overlap, tile_batch_size, progress: see `upscale_rgb`.
+        tile_size, tile_overlap, tile_batch_size, progress, runtime, precision: see
+            `upscale_rgb`.
         **read_options: passed to `read_image` (`max_pixels`, `max_bytes`, `timeout`).
 
     Returns:
@@ -246,6 +231,8 @@ def super_resolve(
         tile_overlap=tile_overlap,
         tile_batch_size=tile_batch_size,
         progress=progress,
+        runtime=runtime,
+        precision=precision,
     )
     alpha = to_model_alpha(lr)
     alpha_sr = None if alpha is None else upscale_alpha(alpha, output_scale(generator))

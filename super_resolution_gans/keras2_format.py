@@ -95,10 +95,13 @@ def read_keras2_file(path: str | os.PathLike) -> Keras2File:
         if "layer_names" not in weights.attrs:
             raise ValueError(f"{path}: not a Keras 2 .h5 model or weights file")
         shapes = []
-        for layer_name in weights.attrs["layer_names"]:
-            group = weights[_text(layer_name)]
-            for weight_name in group.attrs.get("weight_names", []):
-                shapes.append(tuple(group[_text(weight_name)].shape))
+        try:
+            for layer_name in weights.attrs["layer_names"]:
+                group = weights[_text(layer_name)]
+                for weight_name in group.attrs.get("weight_names", []):
+                    shapes.append(tuple(group[_text(weight_name)].shape))
+        except (KeyError, AttributeError, TypeError) as err:
+            raise ValueError(f"{path}: malformed Keras 2 file (missing weights {err})") from err
         version = handle.attrs.get("keras_version", b"")
     return Keras2File(
         path=path,

@@ -114,14 +114,17 @@ def read_generator_metadata(path: str | os.PathLike) -> dict[str, Any]:
     return json.loads(text) if text else {}
 
 
-def load_generator(model: str | os.PathLike | None = None, **build_args: Any) -> keras.Model:
+def load_generator(
+    model: str | os.PathLike | None = None, *, progress: bool = True, **build_args: Any
+) -> keras.Model:
     """Loads a ready generator (RGB [0, 255] in and out, any size) from a file, URL or name.
 
     Accepted: our `.keras` files; our `.weights.h5` files (architecture from their metadata, or
     from `build_args` such as `num_blocks=16, filters=64, scale=4, global_skip=False`); the
     predecessor's Keras 2 full-model `.h5` and weights-only `.h5`; an http(s) URL to one of those;
     a registered name (`list_pretrained()`); `None` for the weights shipped with the package.
-    Loaded models are cached per file, so repeated calls do not reload them.
+    Loaded models are cached per file, so repeated calls do not reload them. `progress` shows a
+    progress bar while a model is downloaded.
 
     Raises:
         FileNotFoundError: no such file and no such registered name.
@@ -135,7 +138,8 @@ def load_generator(model: str | os.PathLike | None = None, **build_args: Any) ->
     unknown = set(build_args) - set(_ARCHITECTURE_KEYS)
     if unknown:
         raise TypeError(f"unexpected arguments {sorted(unknown)}; known: {_ARCHITECTURE_KEYS}")
-    path, _entry = weights.resolve_model_source(model if model is not None else weights.DEFAULT_MODEL)
+    source = model if model is not None else weights.DEFAULT_MODEL
+    path, _entry = weights.resolve_model_source(source, progress=progress)
     path = Path(path).resolve()
     stat = path.stat()
     return _load_cached(str(path), stat.st_mtime_ns, stat.st_size, tuple(sorted(build_args.items())))
@@ -165,6 +169,8 @@ def _load_file(path: Path, build_args: dict[str, Any]) -> keras.Model:
 
 
 def _load_keras_file(path: Path) -> keras.Model:
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path}: not a .keras file (a .keras file is a zip archive)")
     try:
         model = keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as err:  # Keras raises many types for corrupt or foreign archives.

@@ -27,15 +27,22 @@ def _prelu(name: str) -> keras.layers.PReLU:
     return keras.layers.PReLU(shared_axes=[1, 2], name=name)
 
 
-def _residual_block(x, filters: int, index: int, momentum: float):
+def _conv_bn(x, filters: int, kernel_size: int, name: str, momentum: float | None):
+    """Conv2D named `name`, then BatchNormalization named `name` with "conv" -> "bn", unless
+    `momentum` is None (the folded inference layout, see `fold_batchnorm`)."""
+    x = keras.layers.Conv2D(filters, kernel_size, padding="same", name=name)(x)
+    if momentum is None:
+        return x
+    return keras.layers.BatchNormalization(momentum=momentum, name=name.replace("conv", "bn"))(x)
+
+
+def _residual_block(x, filters: int, index: int, momentum: float | None):
     """conv-BN-PReLU-conv-BN plus the identity skip (Ledig et al., Fig. 4)."""
     prefix = f"res{index}"
     skip = x
-    x = keras.layers.Conv2D(filters, 3, padding="same", name=f"{prefix}_conv1")(x)
-    x = keras.layers.BatchNormalization(momentum=momentum, name=f"{prefix}_bn1")(x)
+    x = _conv_bn(x, filters, 3, f"{prefix}_conv1", momentum)
     x = _prelu(f"{prefix}_prelu")(x)
-    x = keras.layers.Conv2D(filters, 3, padding="same", name=f"{prefix}_conv2")(x)
-    x = keras.layers.BatchNormalization(momentum=momentum, name=f"{prefix}_bn2")(x)
+    x = _conv_bn(x, filters, 3, f"{prefix}_conv2", momentum)
     return keras.layers.Add(name=f"{prefix}_add")([skip, x])
 
 
@@ -46,6 +53,7 @@ def build_generator(
     *,
     global_skip: bool = False,
     batchnorm_momentum: float = 0.9,
+    batchnorm: bool = True,
     name: str = "srresnet",
 ) -> keras.Model:
     """Builds the SRResNet generator of Ledig et al. (CVPR 2017).
@@ -64,6 +72,8 @@ def build_generator(
         filters: feature maps in the residual trunk (the paper uses 64).
         global_skip: add the bicubic upsampling of the input to the output (not in the paper).
         batchnorm_momentum: moving-average momentum of the BatchNorm layers.
+        batchnorm: False builds the same network without BatchNorm layers, the inference
+            layout whose convolutions hold the folded BatchNorm (see `fold_batchnorm`).
         name: name of the Keras model.
 
     Returns:
@@ -85,10 +95,10 @@ def build_generator(
     x = keras.layers.Conv2D(filters, 9, padding="same", name="stem_conv")(x)
     x = _prelu("stem_prelu")(x)
     trunk_skip = x
+    momentum = batchnorm_momentum if batchnorm else None
     for index in range(1, num_blocks + 1):
-        x = _residual_block(x, filters, index, batchnorm_momentum)
-    x = keras.layers.Conv2D(filters, 3, padding="same", name="trunk_conv")(x)
-    x = keras.layers.BatchNormalization(momentum=batchnorm_momentum, name="trunk_bn")(x)
+        x = _residual_block(x, filters, index, momentum)
+    x = _conv_bn(x, filters, 3, "trunk_conv", momentum)
     x = keras.layers.Add(name="trunk_add")([trunk_skip, x])
     for index in range(1, int(math.log2(scale)) + 1):
         x = keras.layers.Conv2D(4 * filters, 3, padding="same", name=f"upsample{index}_conv")(x)

@@ -326,7 +326,7 @@ class _RunLogger(keras.callbacks.Callback):
         self._total_steps = args.steps
         self._is_chief = is_chief
         self._history = args.output / "history.csv"
-        self._writer = tf.summary.create_file_writer(str(args.output / "logs")) if is_chief else None
+        self._writer = _summary_writer(args.output / "logs") if is_chief else None
         self._sample = next(iter(validation.take(1))) if validation is not None else None
         self._bicubic_psnr = self._baseline_psnr(validation, args.scale)
         self._started = time.monotonic()
@@ -354,6 +354,13 @@ class _RunLogger(keras.callbacks.Callback):
         if self._bicubic_psnr is not None:
             logs["val_bicubic_psnr"] = self._bicubic_psnr
         logs["wall_seconds"] = time.monotonic() - self._started
+        if self._writer is not None:
+            self._write_summaries(step, logs)
+        _append_history(self._history, {"step": step, **logs})
+        logger.info("step %d: checkpoint saved; %s", step,
+                    ", ".join(f"{k} {v:.4g}" for k, v in logs.items()))
+
+    def _write_summaries(self, step: int, logs: dict[str, float]) -> None:
         with self._writer.as_default(step=step):
             for name, value in logs.items():
                 tf.summary.scalar(name, value)
@@ -364,9 +371,16 @@ class _RunLogger(keras.callbacks.Callback):
                 strip = tf.concat([tf.clip_by_value(bicubic, 0, 255), sr, hr], axis=2)
                 tf.summary.image("bicubic | sr | hr", tf.cast(strip, tf.uint8))
         self._writer.flush()
-        _append_history(self._history, {"step": step, **logs})
-        logger.info("step %d: checkpoint saved; %s", step,
-                    ", ".join(f"{k} {v:.4g}" for k, v in logs.items()))
+
+
+def _summary_writer(folder: Path):
+    """A TensorBoard writer, or None (with a note) when TensorBoard is not installed."""
+    try:
+        import tensorboard  # noqa: F401  (tf.summary needs it to write anything)
+    except ImportError:
+        logger.info("TensorBoard logs skipped: pip install tensorboard to get them")
+        return None
+    return tf.summary.create_file_writer(str(folder))
 
 
 def _append_history(path: Path, row: dict[str, Any]) -> None:

@@ -37,7 +37,7 @@ def png_bytes(image: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def test_path_and_pathlib_return_the_file_pixels_and_a_4x_uint8_image(tmp_path, tiny_generator_file):
+def test_path_and_pathlib_give_the_file_pixels_and_a_4x_uint8_image(tmp_path, tiny_generator_file):
     image = asymmetric_rgb()
     path = save_png(image, tmp_path / "in.png")
     lr, sr = SRGAN_predict(str(path), str(tiny_generator_file))
@@ -68,7 +68,9 @@ def test_url_pil_and_numpy_inputs_give_the_same_result(tmp_path, tiny_generator_
     ],
     ids=["rgba", "gray", "gray16"],
 )
-def test_output_keeps_the_kind_and_depth_of_the_input(tmp_path, tiny_generator_file, image, shape, dtype):
+def test_output_keeps_the_kind_and_depth_of_the_input(
+    tmp_path, tiny_generator_file, image, shape, dtype
+):
     path = save_png(image, tmp_path / "in.png")
     lr, sr = SRGAN_predict(path, tiny_generator_file)
     np.testing.assert_array_equal(lr, image)
@@ -112,11 +114,12 @@ def test_model_is_loaded_once_for_repeated_calls(tmp_path, tiny_generator_file, 
 def test_tiled_result_equals_whole_image_result(tiny_generator_file):
     rows, cols = np.mgrid[0:60, 0:70]
     gradient = np.stack([rows * 3, cols * 3, (rows + cols) * 1.5], axis=-1)
-    image = np.clip(gradient + RNG.normal(0, 8, gradient.shape), 0, 255).astype(np.uint8)
+    noise = np.random.default_rng(3).normal(0, 8, gradient.shape)
+    image = np.clip(gradient + noise, 0, 255).astype(np.uint8)
     _, whole = SRGAN_predict(image, tiny_generator_file, tile_size=0)
     _, tiled = SRGAN_predict(image, tiny_generator_file, tile_size=16)
     _, no_context = SRGAN_predict(image, tiny_generator_file, tile_size=16, tile_overlap=0)
-    assert whole.std() > 5  # a real image, not a saturated one
+    assert whole.std() > 2  # not a flat or saturated output (random weights give 4 to 11)
     difference = np.abs(tiled.astype(int) - whole.astype(int))
     assert difference.max() <= 1
     assert np.abs(no_context.astype(int) - whole.astype(int)).max() > 1  # seams would show

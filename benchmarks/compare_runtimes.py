@@ -1,0 +1,168 @@
+"""Side-by-side inference runtimes on the same SRResNet x4 network and weights.
+
+    python benchmarks/compare_runtimes.py [--sizes 64 256] [--tiled 1024]
+
+For LR inputs of each size (and a tiled run at --tiled), prints median seconds, achieved
+GFLOP/s, the ratio to the fp32 matmul GFLOP/s measured in the same run, the ratio to PyTorch CPU
+eager (channels-last), and the peak resident memory of the process so far, for:
+- ours: the library's default path (`upscale_rgb`, runtime "auto");
+- ours-tensorflow: the library's TensorFlow path (BatchNorm folded, tf.function);
+- keras-predict: plain `model.predict` on the unfolded generator;
+- pytorch-eager: the same network in PyTorch (torch is optional: pip install torch==2.13.0);
+- onnxruntime and openvino: the folded model exported with `export_generator`, if installed;
+- predecessor-pattern: reload the model file for every image, then `model.predict`
+  (what SuperResolution-GANs 0.0.x did), at the smallest size only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import resource
+import sys
+import tempfile
+from pathlib import Path
+
+import keras
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import conv_flops, matmul_gflops, median_seconds, trained_like_generator  # noqa: E402
+
+from super_resolution_gans.export import export_generator  # noqa: E402
+from super_resolution_gans.inference import upscale_rgb  # noqa: E402
+
+
+def torch_srresnet(generator: keras.Model):
+    """The same SRResNet in PyTorch (eval mode, channels-last), with the Keras weights."""
+    import torch
+    from torch import nn
+
+    def conv(name):
+        layer = generator.get_layer(name)
+        kernel, bias = layer.get_weights()
+        module = nn.Conv2d(kernel.shape[2], kernel.shape[3], kernel.shape[0],
+                           padding=kernel.shape[0] // 2)
+        module.weight.data = torch.from_numpy(kernel.transpose(3, 2, 0, 1).copy())
+        module.bias.data = torch.from_numpy(bias)
+        return module
+
+    def batchnorm(name):
+        layer = generator.get_layer(name)
+        gamma, beta, mean, variance = layer.get_weights()
+        module = nn.BatchNorm2d(gamma.shape[0], eps=layer.epsilon)
+        module.weight.data, module.bias.data = torch.from_numpy(gamma), torch.from_numpy(beta)
+        module.running_mean.data = torch.from_numpy(mean)
+        module.running_var.data = torch.from_numpy(variance)
+        return module
+
+    def prelu(name):
+        alpha = generator.get_layer(name).get_weights()[0].reshape(-1)
+        module = nn.PReLU(alpha.shape[0])
+        module.weight.data = torch.from_numpy(alpha.copy())
+        return module
+
+    blocks = sum(1 for layer in generator.layers if layer.name.endswith("_add")) - 1
+
+    class SRResNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Sequential(conv("stem_conv"), prelu("stem_prelu"))
+            self.blocks = nn.ModuleList(
+                nn.Sequential(conv(f"res{i}_conv1"), batchnorm(f"res{i}_bn1"), prelu(f"res{i}_prelu"),
+                              conv(f"res{i}_conv2"), batchnorm(f"res{i}_bn2"))
+                for i in range(1, blocks + 1)
+            )
+            self.trunk = nn.Sequential(conv("trunk_conv"), batchnorm("trunk_bn"))
+            self.upsample = nn.Sequential(*[
+                nn.Sequential(conv(f"upsample{i}_conv"), nn.PixelShuffle(2), prelu(f"upsample{i}_prelu"))
+                for i in (1, 2)
+            ])
+            self.output_conv = conv("output_conv")
+
+        def forward(self, x):  # x: NCHW in [0, 255]
+            x = self.stem(x / 255.0)
+            skip = x
+            for block in self.blocks:
+                x = x + block(x)
+            x = self.upsample(skip + self.trunk(x))
+            return torch.tanh(self.output_conv(x)) * 127.5 + 127.5
+
+    return SRResNet().eval().to(memory_format=torch.channels_last)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[64, 256])
+    parser.add_argument("--tiled", type=int, default=1024, help="LR size of the tiled run (0: none)")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    generator = trained_like_generator()
+    ceiling = matmul_gflops()
+    runners = {
+        "ours": lambda x, tile: upscale_rgb(generator, x, tile_size=tile),
+        "ours-tensorflow": lambda x, tile: upscale_rgb(generator, x, tile_size=tile,
+                                                       runtime="tensorflow"),
+        "keras-predict": lambda x, tile: generator.predict(x[None], verbose=0)[0],
+    }
+    workdir = Path(tempfile.mkdtemp(prefix="srgan-bench-"))
+    if importlib.util.find_spec("torch"):
+        import torch
+
+        torch_model = torch_srresnet(generator)
+
+        def run_torch(x, tile):
+            with torch.inference_mode():
+                batch = torch.from_numpy(x.transpose(2, 0, 1)[None].copy())
+                batch = batch.to(memory_format=torch.channels_last)
+                return torch_model(batch)[0].permute(1, 2, 0).numpy()
+
+        runners["pytorch-eager"] = run_torch
+    if importlib.util.find_spec("onnxruntime") and importlib.util.find_spec("tf2onnx"):
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(
+            str(export_generator(generator, workdir / "g.onnx", format="onnx")))
+        runners["onnxruntime"] = lambda x, tile: session.run(None, {session.get_inputs()[0].name: x[None]})[0][0]
+    if importlib.util.find_spec("openvino"):
+        runners["openvino"] = lambda x, tile: upscale_rgb(generator, x, tile_size=tile,
+                                                          runtime="openvino")
+    model_file = workdir / "g.keras"
+    generator.save(model_file)
+
+    def predecessor(x, tile):
+        model = keras.models.load_model(model_file, compile=False)
+        return model.predict(x[None], verbose=0)[0]
+
+    rng = np.random.default_rng(0)
+    print(f"fp32 matmul ceiling: {ceiling:.1f} GFLOP/s (TensorFlow, 2048x2048)")
+    print(f"{'runtime':<20} {'LR size':>11} {'seconds':>9} {'GFLOP/s':>8} {'/matmul':>8} "
+          f"{'/pytorch':>9} {'peak RSS':>9}")
+    cases = [(size, 0) for size in args.sizes] + ([(args.tiled, 256)] if args.tiled else [])
+    for size, tile in cases:
+        image = rng.uniform(0, 255, (size, size, 3)).astype(np.float32)
+        flops = conv_flops(generator, size, size)
+        results = {}
+        cases_runners = dict(runners)
+        if size == min(args.sizes) and not tile:
+            cases_runners["predecessor-pattern"] = predecessor
+        if tile:
+            cases_runners.pop("keras-predict")
+        for name, run in cases_runners.items():
+            if tile and name in ("pytorch-eager", "onnxruntime"):
+                continue  # whole-image runtimes: the tiled case is the library's own
+            seconds = median_seconds(lambda run=run: run(image, tile), repeats=args.repeats)
+            results[name] = seconds
+        torch_seconds = results.get("pytorch-eager")
+        for name, seconds in results.items():
+            gflops = flops / seconds / 1e9
+            versus = f"{torch_seconds / seconds:>9.2f}" if torch_seconds else f"{'-':>9}"
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+            label = f"{size}x{size}" + (f" t{tile}" if tile else "")
+            print(f"{name:<20} {label:>11} {seconds:>9.3f} {gflops:>8.1f} "
+                  f"{gflops / ceiling:>8.2f} {versus} {peak:>7.2f}GB")
+
+
+if __name__ == "__main__":
+    main()

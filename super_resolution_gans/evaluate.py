@@ -1,0 +1,249 @@
+"""Evaluation with the paper's protocol: `python -m super_resolution_gans.evaluate`.
+
+For every HR photo in a folder: crop it to a multiple of the scale, make the LR image by
+antialiased bicubic downscaling (`bicubic_downscale`, as in training) or read it from a paired LR
+folder, super-resolve it, and measure PSNR and SSIM on the Y channel (ITU-R BT.601) with `scale`
+pixels removed at every border (Ledig et al.'s protocol), next to bicubic upscaling of the same
+LR image. Results go to a table on stdout and optionally to JSON and CSV; comparison strips
+(bicubic | ours | original) can be written for chosen images.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import os
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tqdm.auto import tqdm
+
+from .data import IMAGE_EXTENSIONS, bicubic_downscale
+from .image_io import read_image, to_model_input, write_image
+from .inference import output_scale, upscale_rgb
+from .metrics import psnr_y, ssim_y
+from .model_io import load_generator
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ImageScore:
+    """PSNR (dB) and SSIM on the Y channel for one image, ours and bicubic."""
+
+    name: str
+    height: int
+    width: int
+    psnr: float
+    ssim: float
+    bicubic_psnr: float
+    bicubic_ssim: float
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    """Per-image scores and their means."""
+
+    scale: int
+    border: int
+    images: list[ImageScore]
+
+    def mean(self, field: str) -> float:
+        """Mean of one score over the images, e.g. `report.mean("psnr")`."""
+        return float(np.mean([getattr(score, field) for score in self.images]))
+
+    def summary(self) -> dict[str, float]:
+        """Mean PSNR/SSIM of ours and bicubic, and the PSNR gain over bicubic."""
+        fields = ("psnr", "ssim", "bicubic_psnr", "bicubic_ssim")
+        means = {field: self.mean(field) for field in fields}
+        means["psnr_gain"] = means["psnr"] - means["bicubic_psnr"]
+        return means
+
+    def table(self) -> str:
+        """A fixed-width text table: one row per image and a mean row."""
+        header = f"{'image':<28} {'size':>11} {'bicubic PSNR/SSIM':>18} {'ours PSNR/SSIM':>16}"
+        rows = [header, "-" * len(header)]
+        for score in self.images:
+            rows.append(
+                f"{score.name[:28]:<28} {score.width:>5}x{score.height:<5} "
+                f"{score.bicubic_psnr:>9.2f} / {score.bicubic_ssim:.4f} "
+                f"{score.psnr:>7.2f} / {score.ssim:.4f}"
+            )
+        mean = self.summary()
+        rows.append("-" * len(header))
+        rows.append(
+            f"{'mean (' + str(len(self.images)) + ' images)':<40} "
+            f"{mean['bicubic_psnr']:>9.2f} / {mean['bicubic_ssim']:.4f} "
+            f"{mean['psnr']:>7.2f} / {mean['ssim']:.4f}"
+        )
+        rows.append(f"PSNR gain over bicubic: {mean['psnr_gain']:+.2f} dB "
+                    f"(Y channel, BT.601, border {self.border} px)")
+        return "\n".join(rows)
+
+    def to_json(self) -> str:
+        """The report as JSON (per-image scores and means)."""
+        payload = {
+            "protocol": f"PSNR/SSIM on Y (ITU-R BT.601), border {self.border}, x{self.scale}",
+            "mean": self.summary(),
+            "images": [asdict(score) for score in self.images],
+        }
+        return json.dumps(payload, indent=2)
+
+    def write_csv(self, path: str | os.PathLike) -> None:
+        """Writes one row per image (atomically)."""
+        path = Path(path)
+        temporary = path.with_name(f".{path.name}.tmp")
+        with temporary.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(asdict(self.images[0])))
+            writer.writeheader()
+            writer.writerows(asdict(score) for score in self.images)
+        os.replace(temporary, path)
+
+
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    """Image files of a folder (non-recursive, sorted); ValueError if there are none.
+
+    Example:
+    >>> [p.name for p in list_images("photos/")]  # doctest: +SKIP
+    ['astronaut.png', 'coffee.png']
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such folder")
+    files = sorted(
+        p for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")
+    )
+    if not files:
+        raise ValueError(f"{folder}: no image files ({', '.join(IMAGE_EXTENSIONS)})")
+    return files
+
+
+def evaluate(
+    model: keras.Model | str | os.PathLike | None,
+    hr_dir: str | os.PathLike,
+    *,
+    lr_dir: str | os.PathLike | None = None,
+    tile_size: int | None = None,
+    comparison_dir: str | os.PathLike | None = None,
+    compare: tuple[str, ...] = (),
+    progress: bool = True,
+) -> EvaluationReport:
+    """Scores a generator against bicubic upscaling on a folder of HR photos.
+
+    Args:
+        model: a generator, a model path / URL / registered name, or None for the shipped one.
+        hr_dir: folder of HR photos.
+        lr_dir: optional folder of LR photos with the same file names (else bicubic x1/scale).
+        tile_size: see `upscale_rgb` (the scores do not depend on it).
+        comparison_dir: where to write comparison strips (bicubic | ours | original).
+        compare: file names to write strips for; empty means all when `comparison_dir` is set.
+        progress: show a progress bar.
+
+    Returns:
+        An `EvaluationReport`; `report.summary()["psnr_gain"]` is the gain over bicubic in dB.
+
+    Example:
+    >>> report = evaluate("generator.keras", "val_photos/")  # doctest: +SKIP
+    >>> print(report.table())  # doctest: +SKIP
+    """
+    generator = model if isinstance(model, keras.Model) else load_generator(model)
+    scale = output_scale(generator)
+    files = list_images(hr_dir)
+    if comparison_dir is not None:
+        Path(comparison_dir).mkdir(parents=True, exist_ok=True)
+    scores = []
+    for path in tqdm(files, desc="evaluating", unit="image", disable=not progress):
+        hr = _read_rgb(path)
+        hr = hr[: hr.shape[0] // scale * scale, : hr.shape[1] // scale * scale]
+        if lr_dir is None:
+            lr = bicubic_downscale(tf.constant(hr[None]), scale).numpy()[0]
+        else:
+            lr = _read_rgb(Path(lr_dir) / path.name)
+            if lr.shape[0] * scale != hr.shape[0] or lr.shape[1] * scale != hr.shape[1]:
+                raise ValueError(
+                    f"{Path(lr_dir) / path.name}: LR size {lr.shape[1]}x{lr.shape[0]} is not "
+                    f"the HR size {hr.shape[1]}x{hr.shape[0]} divided by {scale}"
+                )
+        sr = np.clip(np.round(upscale_rgb(generator, lr, tile_size=tile_size)), 0, 255)
+        bicubic = np.clip(np.round(tf.image.resize(lr[None], hr.shape[:2], "bicubic")[0]), 0, 255)
+        hr_batch = hr[None]
+        scores.append(ImageScore(
+            name=path.name,
+            height=hr.shape[0],
+            width=hr.shape[1],
+            psnr=float(psnr_y(hr_batch, sr[None], border=scale)[0]),
+            ssim=float(ssim_y(hr_batch, sr[None], border=scale)[0]),
+            bicubic_psnr=float(psnr_y(hr_batch, bicubic[None], border=scale)[0]),
+            bicubic_ssim=float(ssim_y(hr_batch, bicubic[None], border=scale)[0]),
+        ))
+        if comparison_dir is not None and (not compare or path.name in compare):
+            strip = np.concatenate([bicubic, sr, hr], axis=1).astype(np.uint8)
+            write_image(strip, Path(comparison_dir) / f"{path.stem}_bicubic_ours_hr.png")
+    return EvaluationReport(scale=scale, border=scale, images=scores)
+
+
+def _read_rgb(path: Path) -> np.ndarray:
+    """An image as float32 RGB in [0, 255] (16-bit scaled, alpha dropped, gray replicated)."""
+    rgb, _info = to_model_input(read_image(path))
+    return rgb
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The evaluation command's argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="python -m super_resolution_gans.evaluate",
+        description="PSNR/SSIM (Y channel, border = scale) of a generator vs bicubic upscaling.",
+    )
+    add = parser.add_argument
+    add("--modelPath", "--model", dest="model_path",
+        help="generator file, URL or registered name (default: the shipped weights)")
+    add("--hr", required=True, type=Path, help="folder of HR photos")
+    add("--lr", type=Path, help="folder of paired LR photos (default: bicubic downscaling of HR)")
+    add("--tileSize", dest="tile_size", type=int, help="LR tile size (0: whole image)")
+    add("--json", type=Path, help="write the report as JSON to this file")
+    add("--csv", type=Path, help="write per-image scores as CSV to this file")
+    add("--comparisonDir", dest="comparison_dir", type=Path,
+        help="write PNG strips (bicubic | ours | original) into this folder")
+    add("--compare", nargs="*", default=(), metavar="FILE",
+        help="file names to write strips for (default: all, when --comparisonDir is given)")
+    add("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the evaluation command; returns the exit code.
+
+    Example:
+    >>> main(["--modelPath", "generator.keras", "--hr", "val_photos"])  # doctest: +SKIP
+    0
+    """
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
+    try:
+        report = evaluate(
+            args.model_path, args.hr, lr_dir=args.lr, tile_size=args.tile_size,
+            comparison_dir=args.comparison_dir, compare=tuple(args.compare),
+            progress=not args.quiet,
+        )
+    except (ValueError, OSError, TypeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(report.table())
+    if args.json is not None:
+        temporary = args.json.with_name(f".{args.json.name}.tmp")
+        temporary.write_text(report.to_json())
+        os.replace(temporary, args.json)
+    if args.csv is not None:
+        report.write_csv(args.csv)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
