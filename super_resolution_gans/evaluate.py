@@ -24,8 +24,8 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from .data import IMAGE_EXTENSIONS, bicubic_downscale
-from .image_io import read_image, to_model_input, write_image
+from .data import bicubic_downscale
+from .image_io import IMAGE_EXTENSIONS, list_images, read_image, to_model_input, write_image
 from .inference import output_scale, upscale_rgb
 from .metrics import psnr_y, ssim_y
 from .model_io import load_generator
@@ -106,25 +106,6 @@ class EvaluationReport:
         os.replace(temporary, path)
 
 
-def list_images(folder: str | os.PathLike) -> list[Path]:
-    """Image files of a folder (non-recursive, sorted); ValueError if there are none.
-
-    Example:
-    >>> [p.name for p in list_images("photos/")]  # doctest: +SKIP
-    ['astronaut.png', 'coffee.png']
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: no such folder")
-    files = sorted(
-        p for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")
-    )
-    if not files:
-        raise ValueError(f"{folder}: no image files ({', '.join(IMAGE_EXTENSIONS)})")
-    return files
-
-
 def evaluate(
     model: keras.Model | str | os.PathLike | None,
     hr_dir: str | os.PathLike,
@@ -155,7 +136,11 @@ def evaluate(
     """
     generator = model if isinstance(model, keras.Model) else load_generator(model)
     scale = output_scale(generator)
+    if not Path(hr_dir).is_dir():
+        raise FileNotFoundError(f"{hr_dir}: no such folder")
     files = list_images(hr_dir)
+    if not files:
+        raise ValueError(f"{hr_dir}: no image files ({', '.join(IMAGE_EXTENSIONS)})")
     if comparison_dir is not None:
         Path(comparison_dir).mkdir(parents=True, exist_ok=True)
     scores = []

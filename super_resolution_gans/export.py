@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from .fast_inference import fold_batchnorm
 
@@ -52,6 +53,7 @@ def export_generator(model: keras.Model, path: str | os.PathLike, format: str) -
     if not path.parent.is_dir():
         raise FileNotFoundError(f"{path.parent}: no such folder for the export")
     inference_model = fold_batchnorm(model)
+    inference_model(np.zeros((1, 8, 8, 3), np.float32))  # some exporters need a traced call
     with tempfile.TemporaryDirectory(prefix=f".{path.name}.", dir=path.parent) as folder:
         staged = Path(folder) / path.name
         try:

@@ -609,6 +609,26 @@ def _round_to_dtype(samples: np.ndarray, info: ImageInfo) -> np.ndarray:
 # Writing and display
 
 
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+"""File extensions that folder-level commands (infer, evaluate) pick up, in any case."""
+
+
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    """The image files directly in `folder` (by extension, case-insensitive; hidden files
+    skipped), sorted by name.
+
+    Example:
+    >>> list_images("photos")  # doctest: +SKIP
+    [PosixPath('photos/a.png'), PosixPath('photos/b.JPG')]
+    """
+    return sorted(
+        path
+        for path in Path(folder).iterdir()
+        if path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
+        and path.is_file()
+    )
+
+
 def to_pil(image: np.ndarray) -> Image.Image:
     """An 8-bit ``PIL.Image.Image`` for display (``"L"``, ``"RGB"`` or ``"RGBA"``).
 

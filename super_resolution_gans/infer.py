@@ -21,14 +21,20 @@ from tqdm.auto import tqdm
 
 from . import __version__, net
 from .fast_inference import RUNTIMES
-from .image_io import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, read_image, write_image
+from .image_io import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_PIXELS,
+    IMAGE_EXTENSIONS,
+    list_images,
+    read_image,
+    write_image,
+)
 from .inference import super_resolve
 from .model_io import load_generator
 from .weights import DEFAULT_MODEL
 
 logger = logging.getLogger("super_resolution_gans.infer")
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 """Extensions read in folder mode and accepted for output files (case-insensitive)."""
 
 # Errors the library raises for unusable inputs, models and outputs (DownloadError is an
@@ -208,22 +214,6 @@ def run_folder(args: argparse.Namespace) -> int:
         return 1
     logger.info("wrote %d images to %s", len(files), output)
     return 0
-
-
-def list_images(folder: Path) -> list[Path]:
-    """The image files directly in `folder` (by extension, case-insensitive; hidden files
-    skipped), sorted by name.
-
-    Example:
-    >>> list_images(Path("photos"))  # doctest: +SKIP
-    [PosixPath('photos/a.png'), PosixPath('photos/b.JPG')]
-    """
-    return sorted(
-        path
-        for path in folder.iterdir()
-        if path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
-        and path.is_file()
-    )
 
 
 def _checked_output_file(value: str) -> Path:

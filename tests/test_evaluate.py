@@ -1,0 +1,103 @@
+"""Evaluation with the paper's protocol, from Python and from the command line."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from super_resolution_gans import build_generator, evaluate, save_generator
+from super_resolution_gans.evaluate import main
+from super_resolution_gans.metrics import psnr_y
+
+
+def _photo(rng, height, width):
+    """A smooth image with some texture, so that bicubic is far from perfect."""
+    y, x = np.mgrid[0:height, 0:width]
+    base = 128 + 80 * np.sin(x / 7.0)[..., None] * np.cos(y / 5.0)[..., None]
+    noise = rng.normal(0, 12, (height, width, 3))
+    return np.clip(base + noise, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def hr_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hr")
+    rng = np.random.default_rng(0)
+    for name, (height, width) in {"a.png": (64, 80), "b.png": (70, 58)}.items():
+        Image.fromarray(_photo(rng, height, width)).save(folder / name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def bicubic_like_generator():
+    # An untrained global-skip generator is exactly bicubic upsampling.
+    return build_generator(num_blocks=1, filters=8, global_skip=True)
+
+
+def test_an_untrained_global_skip_generator_scores_exactly_bicubic(hr_folder, bicubic_like_generator):
+    report = evaluate(bicubic_like_generator, hr_folder, progress=False)
+    assert [score.name for score in report.images] == ["a.png", "b.png"]
+    for score in report.images:
+        assert score.psnr == pytest.approx(score.bicubic_psnr, abs=0.02)
+        assert score.ssim == pytest.approx(score.bicubic_ssim, abs=1e-3)
+    assert abs(report.summary()["psnr_gain"]) < 0.02
+
+
+def test_scores_follow_the_protocol_crop_to_scale_and_border(hr_folder, bicubic_like_generator):
+    report = evaluate(bicubic_like_generator, hr_folder, progress=False)
+    b = report.images[1]
+    assert (b.height, b.width) == (68, 56)  # 70x58 cropped to multiples of 4
+    hr = np.asarray(Image.open(hr_folder / "b.png"), np.float32)[:68, :56]
+    lr = tf.image.resize(hr[None], (17, 14), "bicubic", antialias=True)
+    lr = tf.round(tf.clip_by_value(lr, 0, 255))
+    bicubic = tf.clip_by_value(tf.round(tf.image.resize(lr, (68, 56), "bicubic")), 0, 255)
+    expected = float(psnr_y(hr[None], bicubic, border=4)[0])
+    assert b.bicubic_psnr == pytest.approx(expected, abs=1e-4)
+    assert report.border == report.scale == 4
+
+
+def test_a_worse_generator_scores_below_bicubic(hr_folder):
+    untrained = build_generator(num_blocks=1, filters=8)  # random weights, tanh output
+    report = evaluate(untrained, hr_folder, progress=False)
+    assert report.summary()["psnr_gain"] < -3
+
+
+def test_cli_prints_the_table_and_writes_json_csv_and_strips(
+    hr_folder, bicubic_like_generator, tmp_path, capsys
+):
+    model = save_generator(bicubic_like_generator, tmp_path / "g.keras")
+    code = main(["--modelPath", str(model), "--hr", str(hr_folder), "--json",
+                 str(tmp_path / "r.json"), "--csv", str(tmp_path / "r.csv"),
+                 "--comparisonDir", str(tmp_path / "strips"), "--compare", "a.png", "--quiet"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "a.png" in out and "PSNR gain over bicubic" in out
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert len(report["images"]) == 2 and "psnr_gain" in report["mean"]
+    assert (tmp_path / "r.csv").read_text().splitlines()[0].startswith("name,height,width,psnr")
+    strips = list((tmp_path / "strips").iterdir())
+    assert [p.name for p in strips] == ["a_bicubic_ours_hr.png"]
+    assert Image.open(strips[0]).size == (3 * 80, 64)
+
+
+def test_paired_lr_folder_is_used_and_checked(hr_folder, bicubic_like_generator, tmp_path):
+    lr_folder = tmp_path / "lr"
+    lr_folder.mkdir()
+    for name in ("a.png", "b.png"):
+        hr = Image.open(hr_folder / name)
+        hr.resize((hr.width // 4, hr.height // 4), Image.BICUBIC).save(lr_folder / name)
+    report = evaluate(bicubic_like_generator, hr_folder, lr_dir=lr_folder, progress=False)
+    assert len(report.images) == 2
+    Image.new("RGB", (5, 5)).save(lr_folder / "a.png")
+    with pytest.raises(ValueError, match="a.png: LR size 5x5 is not the HR size 80x64"):
+        evaluate(bicubic_like_generator, hr_folder, lr_dir=lr_folder, progress=False)
+
+
+def test_cli_errors_are_one_line_and_exit_1(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert main(["--hr", str(tmp_path / "empty"), "--modelPath", "x.keras", "--quiet"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:")

@@ -1,0 +1,122 @@
+"""The fast prediction path: BatchNorm folding, runtimes, float16 fallback."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from helpers import randomize_weights
+
+from super_resolution_gans import build_generator, fold_batchnorm
+from super_resolution_gans import fast_inference
+from super_resolution_gans.fast_inference import predictor_for, resolve_runtime
+from super_resolution_gans.inference import upscale_rgb
+from super_resolution_gans.models import build_seed_generator, wrap_signed_range
+
+
+@pytest.fixture(scope="module")
+def generator():
+    return randomize_weights(build_generator(num_blocks=2, filters=16), seed=3)
+
+
+@pytest.fixture(scope="module")
+def image():
+    return np.random.default_rng(0).uniform(0, 255, (1, 19, 27, 3)).astype("float32")
+
+
+def test_folded_generator_has_no_batchnorm_and_the_same_output(generator, image):
+    folded = fold_batchnorm(generator)
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in folded.layers)
+    assert folded.count_params() < generator.count_params()
+    expected = generator(image, training=False).numpy()
+    np.testing.assert_allclose(folded(image).numpy(), expected, atol=1e-2)
+
+
+def test_folding_uses_the_batchnorm_statistics(generator, image):
+    # Folding that ignored the BatchNorm (copying the conv weights only) would differ.
+    unfolded_copy = build_generator(num_blocks=2, filters=16, batchnorm=False)
+    for layer in unfolded_copy.layers:
+        if layer.weights:
+            layer.set_weights(generator.get_layer(layer.name).get_weights())
+    expected = generator(image, training=False).numpy()
+    assert np.abs(unfolded_copy(image).numpy() - expected).max() > 1.0
+
+
+def test_models_of_other_layouts_are_left_as_they_are():
+    seed = wrap_signed_range(build_seed_generator(1))
+    assert fold_batchnorm(seed) is seed
+
+
+@pytest.mark.parametrize("runtime", ["tensorflow", "openvino"])
+def test_every_runtime_matches_the_keras_model_within_a_grey_level(generator, image, runtime):
+    output = predictor_for(generator, runtime=runtime)(image)
+    expected = generator(image, training=False).numpy()
+    assert output.shape == expected.shape
+    assert np.abs(output - expected).max() < 1.0
+
+
+def test_the_tensorflow_runtime_does_not_retrace_for_new_image_sizes(generator):
+    predictor = predictor_for(generator, runtime="tensorflow")
+    for shape in [(1, 8, 8, 3), (2, 11, 13, 3), (1, 30, 9, 3)]:
+        predictor(np.zeros(shape, "float32"))
+    assert predictor._float32.experimental_get_tracing_count() == 1
+
+
+def test_predictors_are_cached_per_model_and_runtime(generator):
+    first = predictor_for(generator, runtime="tensorflow")
+    assert predictor_for(generator, runtime="tensorflow") is first
+    assert predictor_for(generator, runtime="openvino") is not first
+
+
+def test_auto_runtime_follows_the_environment_variable(monkeypatch):
+    monkeypatch.setenv(fast_inference.RUNTIME_ENV_VAR, "tensorflow")
+    assert resolve_runtime("auto") == "tensorflow"
+    monkeypatch.setenv(fast_inference.RUNTIME_ENV_VAR, "openvino")
+    assert resolve_runtime("auto") == "openvino"
+
+
+def test_auto_runtime_is_openvino_on_cpu_when_installed_else_tensorflow(monkeypatch):
+    monkeypatch.delenv(fast_inference.RUNTIME_ENV_VAR, raising=False)
+    monkeypatch.setattr(fast_inference, "_openvino_available", lambda: True)
+    assert resolve_runtime("auto") == ("tensorflow" if tf.config.list_logical_devices("GPU")
+                                       else "openvino")
+    monkeypatch.setattr(fast_inference, "_openvino_available", lambda: False)
+    assert resolve_runtime("auto") == "tensorflow"
+
+
+def test_unknown_runtime_and_precision_are_refused(generator):
+    with pytest.raises(ValueError, match="runtime must be one of"):
+        resolve_runtime("tensorrt")
+    with pytest.raises(ValueError, match="precision must be"):
+        predictor_for(generator, precision="int8")
+    with pytest.raises(ValueError, match="float16"):
+        predictor_for(generator, runtime="openvino", precision="float16")
+
+
+def test_float16_output_is_used_when_it_is_sane(image):
+    generator = randomize_weights(build_generator(num_blocks=1, filters=8), seed=5)
+    predictor = predictor_for(generator, runtime="tensorflow", precision="float16")
+    output = predictor(image)
+    assert np.isfinite(output).all()
+    expected = generator(image, training=False).numpy()
+    assert np.abs(output - expected).max() < 2.0  # float16 rounding
+
+
+@pytest.mark.parametrize("bad_value", [np.nan, 0.0], ids=["non-finite", "all-black"])
+def test_float16_falls_back_to_float32_with_a_warning(image, bad_value):
+    generator = randomize_weights(build_generator(num_blocks=1, filters=8), seed=6)
+    predictor = predictor_for(generator, runtime="tensorflow", precision="float16")
+    predictor._float16 = lambda batch: tf.fill(tf.shape(batch) * [1, 4, 4, 1], bad_value)
+    with pytest.warns(RuntimeWarning, match="float16 inference gave non-finite or all-black"):
+        output = predictor(image)
+    expected = generator(image, training=False).numpy()
+    assert np.abs(output - expected).max() < 1e-2
+    assert predictor._float16 is None  # later calls go straight to float32
+
+
+def test_upscale_rgb_gives_the_same_image_on_both_runtimes_tiled(generator):
+    rgb = np.random.default_rng(2).uniform(0, 255, (40, 50, 3)).astype("float32")
+    whole = upscale_rgb(generator, rgb, tile_size=0, runtime="tensorflow")
+    tiled = upscale_rgb(generator, rgb, tile_size=16, runtime="openvino")
+    assert np.abs(whole - tiled).max() < 1.0
