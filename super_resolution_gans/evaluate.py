@@ -25,10 +25,12 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from .data import bicubic_downscale
+from .fast_inference import RUNTIMES
 from .image_io import IMAGE_EXTENSIONS, list_images, read_image, to_model_input, write_image
-from .inference import output_scale, upscale_rgb
+from .inference import upscale_rgb
 from .metrics import psnr_y, ssim_y
 from .model_io import load_generator
+from .models import output_scale
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +117,7 @@ def evaluate(
     comparison_dir: str | os.PathLike | None = None,
     compare: tuple[str, ...] = (),
     progress: bool = True,
+    runtime: str = "auto",
 ) -> EvaluationReport:
     """Scores a generator against bicubic upscaling on a folder of HR photos.
 
@@ -126,6 +129,7 @@ def evaluate(
         comparison_dir: where to write comparison strips (bicubic | ours | original).
         compare: file names to write strips for; empty means all when `comparison_dir` is set.
         progress: show a progress bar.
+        runtime: the inference runtime (see `fast_inference`).
 
     Returns:
         An `EvaluationReport`; `report.summary()["psnr_gain"]` is the gain over bicubic in dB.
@@ -156,7 +160,8 @@ def evaluate(
                     f"{Path(lr_dir) / path.name}: LR size {lr.shape[1]}x{lr.shape[0]} is not "
                     f"the HR size {hr.shape[1]}x{hr.shape[0]} divided by {scale}"
                 )
-        sr = np.clip(np.round(upscale_rgb(generator, lr, tile_size=tile_size)), 0, 255)
+        sr = upscale_rgb(generator, lr, tile_size=tile_size, runtime=runtime)
+        sr = np.clip(np.round(sr), 0, 255)
         bicubic = np.clip(np.round(tf.image.resize(lr[None], hr.shape[:2], "bicubic")[0]), 0, 255)
         hr_batch = hr[None]
         scores.append(ImageScore(
@@ -198,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write PNG strips (bicubic | ours | original) into this folder")
     add("--compare", nargs="*", default=(), metavar="FILE",
         help="file names to write strips for (default: all, when --comparisonDir is given)")
+    add("--runtime", choices=RUNTIMES, default="auto", help="inference runtime (see README)")
     add("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -215,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         report = evaluate(
             args.model_path, args.hr, lr_dir=args.lr, tile_size=args.tile_size,
             comparison_dir=args.comparison_dir, compare=tuple(args.compare),
-            progress=not args.quiet,
+            progress=not args.quiet, runtime=args.runtime,
         )
     except (ValueError, OSError, TypeError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -137,7 +137,7 @@ def predictor_for(
     requested, runtime = runtime, resolve_runtime(runtime)
     if runtime == "openvino" and precision == "float16":
         raise ValueError("precision='float16' is for the TensorFlow runtime on a GPU")
-    key = (runtime, precision)
+    key = (runtime, precision, requested == "auto")  # an "auto" fallback is not "openvino"
     with _predictors_lock:
         cached = _predictors.setdefault(generator, {})
         if key not in cached:
@@ -145,11 +145,12 @@ def predictor_for(
             if runtime == "openvino":
                 try:
                     cached[key] = _OpenVINOPredictor(folded)
-                except Exception as err:  # e.g. no OpenVINO rule for ResizeBicubic (global skip)
+                except Exception as err:  # e.g. a foreign model with an op OpenVINO cannot convert
                     if requested != "auto":
                         raise
                     logger.warning("OpenVINO cannot run %s (%s); using TensorFlow",
-                                   generator.name, str(err).strip().splitlines()[-1:])
+                                   generator.name, type(err).__name__)
+                    logger.debug("OpenVINO conversion error: %s", err)
                     cached[key] = _TensorFlowPredictor(folded, precision)
             else:
                 cached[key] = _TensorFlowPredictor(folded, precision)

@@ -21,6 +21,7 @@ import tensorflow as tf
 from .layers import PACKAGE
 from .losses import PIXEL_LOSSES, VGG_FEATURE_SCALE, vgg_content_loss
 from .metrics import psnr_y, ssim_y
+from .models import output_scale
 
 PAPER_LEARNING_RATE = 1e-4
 PAPER_BETA_1 = 0.9
@@ -85,7 +86,7 @@ class SRGAN(keras.Model):
         self.adversarial_weight = float(adversarial_weight)
         self.feature_scale = float(feature_scale)
         self.pixel_loss = pixel_loss
-        self.eval_border = eval_border if eval_border is not None else _scale_of(generator)
+        self.eval_border = eval_border if eval_border is not None else output_scale(generator)
         self.g_optimizer = None
         self.d_optimizer = None
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
@@ -125,6 +126,15 @@ class SRGAN(keras.Model):
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras (3.15) builds a model under a strategy by reducing a sample (lr, hr) batch across
+        # replicas; with MultiWorkerMirroredStrategy over several workers that reduce fails
+        # ("Attempt to convert a value (PerReplica...)"). Networks, optimizers and trackers are
+        # all built by __init__/compile, so the build is left to tracing, as without a strategy.
+        if isinstance(self.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            return
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     def content_loss(self, hr, sr):
         """VGG content loss when a feature extractor is set, else the pixel loss."""
@@ -222,8 +232,3 @@ def _with_loss_scaling(optimizer):
         return keras.optimizers.LossScaleOptimizer(optimizer)
     return optimizer
 
-
-def _scale_of(generator: keras.Model) -> int:
-    """The generator's upscaling factor, from its output shape on an 8x8 input."""
-    output_height = generator.compute_output_shape((1, 8, 8, 3))[1]
-    return int(output_height) // 8

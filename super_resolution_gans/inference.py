@@ -26,6 +26,7 @@ from .fast_inference import predictor_for
 from .image_io import from_model_output, read_image, to_model_alpha, to_model_input
 from .layers import PixelShuffle, ResizeByFactor
 from .model_io import load_generator
+from .models import output_scale
 
 AUTO_TILE_BUDGET_BYTES = 1536 * 1024**2
 _MIN_AUTO_TILE = 64
@@ -59,16 +60,6 @@ def _walk_radius(model: keras.Model, radius: float, factor: int) -> tuple[float,
         elif isinstance(layer, ResizeByFactor):
             radius += 2 / factor  # the bicubic kernel's support; the output scale follows convs
     return radius, factor
-
-
-def output_scale(model: keras.Model) -> int:
-    """The model's upscaling factor, from its output shape on an 8x8 input.
-
-    Example:
-    >>> output_scale(build_generator(scale=2, num_blocks=1, filters=8))
-    2
-    """
-    return int(model.compute_output_shape((1, 8, 8, 3))[1]) // 8
 
 
 def activation_bytes_per_pixel(model: keras.Model) -> int:

@@ -243,3 +243,13 @@ def wrap_signed_range(model: keras.Model, *, name: str | None = None) -> keras.M
     x = model(x)
     outputs = keras.layers.Rescaling(127.5, offset=127.5, name="to_pixels", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=name or model.name)
+
+
+def output_scale(model: keras.Model) -> int:
+    """The model's upscaling factor, from its output shape on an 8x8 input.
+
+    Example:
+    >>> output_scale(build_generator(scale=2, num_blocks=1, filters=8))
+    2
+    """
+    return int(model.compute_output_shape((1, 8, 8, 3))[1]) // 8

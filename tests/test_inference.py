@@ -13,7 +13,7 @@ import pytest
 import tensorflow as tf
 from helpers import randomize_weights
 
-from super_resolution_gans import inference
+from super_resolution_gans import fast_inference, inference
 from super_resolution_gans.fast_inference import predictor_for
 from super_resolution_gans.inference import (
     choose_tile_size,
@@ -142,10 +142,11 @@ def test_tiled_equals_whole_for_global_skip_generator(skip_generator, image):
 
 def test_tiled_equals_whole_for_seed_layout(seed_generator):
     # Smaller than 70x90: the seed's 256-channel convolutions at 4x are costly on a CPU.
-    image = _test_image(30, 38, seed=4)
+    # 2x3 tiles of 12 with the default overlap (radius 11).
+    image = _test_image(24, 30, seed=4)
     whole = upscale_rgb(seed_generator, image, tile_size=0, runtime=RUNTIME)
     tiled = upscale_rgb(seed_generator, image, tile_size=12, runtime=RUNTIME)
-    assert tiled.shape == (120, 152, 3)
+    assert tiled.shape == (96, 120, 3)
     assert np.abs(tiled - whole).max() <= SEAMLESS
 
 
@@ -154,12 +155,8 @@ def test_tiles_without_overlap_show_seams(plain_generator, image, plain_whole):
     assert np.abs(tiled - plain_whole).max() > 1.0
 
 
-def test_batched_tiles_give_the_same_result(
-    plain_generator, image, plain_whole, count_predictions
-):
-    tiled = upscale_rgb(
-        plain_generator, image, tile_size=16, tile_batch_size=4, runtime=RUNTIME
-    )
+def test_batched_tiles_give_the_same_result(plain_generator, image, plain_whole, count_predictions):
+    tiled = upscale_rgb(plain_generator, image, tile_size=16, tile_batch_size=4, runtime=RUNTIME)
     assert np.abs(tiled - plain_whole).max() <= SEAMLESS
     assert max(shape[0] for shape in count_predictions) == 4
 
@@ -199,12 +196,29 @@ def test_upscale_rgb_rejects_non_rgb_input(plain_generator):
         upscale_rgb(plain_generator, np.zeros((8, 8, 4), "float32"), runtime=RUNTIME)
 
 
-def test_default_runtime_runs_a_global_skip_generator(skip_generator):
-    # On CPU machines with OpenVINO installed "auto" means OpenVINO, which has no bicubic
-    # resize: the prediction must still work (falling back to TensorFlow).
+def test_auto_runtime_falls_back_to_tensorflow_when_openvino_fails(monkeypatch):
+    def unconvertible(model):
+        raise RuntimeError("No conversion rule found for operations: SomeOp")
+
+    def resolve(runtime):  # as on a CPU-only machine with OpenVINO installed
+        return "openvino" if runtime == "auto" else runtime
+
+    monkeypatch.setattr(fast_inference, "resolve_runtime", resolve)
+    monkeypatch.setattr(fast_inference, "_OpenVINOPredictor", unconvertible)
+    generator = build_generator(num_blocks=1, filters=8, global_skip=True)  # fresh: no cache
+    image = _test_image(12, 10, seed=5)
+    result = upscale_rgb(generator, image, tile_size=0)  # runtime="auto"
+    expected = upscale_rgb(generator, image, tile_size=0, runtime=RUNTIME)
+    assert np.abs(result - expected).max() <= SEAMLESS
+    with pytest.raises(RuntimeError, match="SomeOp"):
+        predictor_for(generator, runtime="openvino")  # asked for explicitly: no fallback
+
+
+def test_openvino_runs_a_global_skip_generator_like_tensorflow(skip_generator):
+    # The bicubic skip is built from convolutions precisely so that OpenVINO can convert it.
     image = _test_image(12, 10, seed=5)
     expected = upscale_rgb(skip_generator, image, tile_size=0, runtime=RUNTIME)
-    result = upscale_rgb(skip_generator, image, tile_size=0)
+    result = upscale_rgb(skip_generator, image, tile_size=0, runtime="openvino")
     assert np.abs(result - expected).max() <= SEAMLESS
 
 

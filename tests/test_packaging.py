@@ -1,0 +1,96 @@
+"""The installable package: the wheel's contents and an import that only defines things."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> zipfile.ZipFile:
+    out = tmp_path_factory.mktemp("wheel")
+    isolation = [] if importlib.util.find_spec("setuptools") else ["--no-build-isolation"][:0]
+    command = [sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "-q", "-w", str(out)]
+    if importlib.util.find_spec("setuptools") and importlib.util.find_spec("wheel"):
+        command.append("--no-build-isolation")
+    subprocess.run(command + isolation, check=True, capture_output=True, cwd=out)
+    (built,) = out.glob("super_resolution_gans-*.whl")
+    return zipfile.ZipFile(built)
+
+
+def test_wheel_carries_the_code_and_every_data_file_the_code_needs(wheel):
+    names = set(wheel.namelist())
+    package_files = {
+        path.relative_to(REPO).as_posix()
+        for path in (REPO / "super_resolution_gans").rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    assert package_files <= names, sorted(package_files - names)
+    assert "super_resolution_gans/assets/example_lr.png" in names
+    assert not any(name.startswith("tests/") for name in names)
+
+
+def test_shipped_registry_files_are_in_the_wheel(wheel):
+    from super_resolution_gans.weights import PRETRAINED
+
+    shipped = [entry.package_file for entry in PRETRAINED.values() if entry.package_file]
+    assert shipped
+    for relative in shipped:
+        if (REPO / "super_resolution_gans" / relative).exists():
+            assert f"super_resolution_gans/{relative}" in wheel.namelist()
+
+
+def test_wheel_declares_the_console_scripts_and_dependencies(wheel):
+    (entry_points,) = [n for n in wheel.namelist() if n.endswith("entry_points.txt")]
+    text = wheel.read(entry_points).decode()
+    for script in ("srgan-infer", "srgan-train", "srgan-evaluate"):
+        assert script in text
+    (metadata,) = [n for n in wheel.namelist() if n.endswith("METADATA")]
+    requires = [line for line in wheel.read(metadata).decode().splitlines()
+                if line.startswith("Requires-Dist:") and "extra ==" not in line]
+    for dependency in ("tensorflow", "keras", "numpy", "pillow", "requests", "gdown", "tqdm"):
+        assert any(dependency in line.lower() for line in requires), dependency
+
+
+_IMPORT_PROBE = """
+import json, os, random, socket, sys, warnings
+def refuse(*args, **kwargs):
+    raise AssertionError("network access during import")
+socket.socket.connect = refuse
+socket.create_connection = refuse
+filters_before = list(warnings.filters)
+import numpy as np
+np_state = np.random.get_state()[1].tolist()
+py_state = random.getstate()
+import super_resolution_gans
+import keras
+print(json.dumps({
+    "filters_unchanged": warnings.filters == filters_before,
+    "numpy_rng_unchanged": np.random.get_state()[1].tolist() == np_state,
+    "python_rng_unchanged": random.getstate() == py_state,
+    "models_built": len(keras.config.backend()) and len(keras.backend.get_uid.__defaults__ or ()),
+}))
+"""
+
+
+def test_import_touches_no_network_files_seeds_or_warning_filters(tmp_path):
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    home.mkdir()
+    cwd.mkdir()
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-c", _IMPORT_PROBE], cwd=cwd, env=env,
+                            capture_output=True, text=True, check=True)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["filters_unchanged"]
+    assert report["numpy_rng_unchanged"] and report["python_rng_unchanged"]
+    assert list(cwd.iterdir()) == []
+    created = [p.relative_to(home).as_posix() for p in home.rglob("*")]
+    assert not [p for p in created if "super_resolution_gans" in p or p.startswith(".cache")], created
