@@ -167,7 +167,7 @@ class SRGAN(keras.Model):
             self.d_loss_tracker.update_state(d_loss)
             self.adv_loss_tracker.update_state(adversarial)
             trackers += [self.d_loss_tracker, self.adv_loss_tracker]
-        return {tracker.name: tracker.result() for tracker in trackers}
+        return _logs(trackers)
 
     def _discriminator_update(self, hr, sr, replicas):
         with tf.GradientTape() as d_tape:
@@ -189,10 +189,7 @@ class SRGAN(keras.Model):
         self.content_loss_tracker.update_state(self.content_loss(hr, sr))
         self.psnr_tracker.update_state(psnr_y(hr, sr, border=self.eval_border))
         self.ssim_tracker.update_state(ssim_y(hr, sr, border=self.eval_border))
-        return {
-            tracker.name: tracker.result()
-            for tracker in (self.content_loss_tracker, self.psnr_tracker, self.ssim_tracker)
-        }
+        return _logs((self.content_loss_tracker, self.psnr_tracker, self.ssim_tracker))
 
     def get_config(self):
         serialize = keras.saving.serialize_keras_object
@@ -217,6 +214,16 @@ class SRGAN(keras.Model):
             if config.get(key) is not None:
                 config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
+
+
+def _logs(trackers):
+    """The step's logs. Keras (3.15) reduces them across workers with `reduce(MEAN, axis=0)`
+    under a multi-worker strategy, which fails on scalars: give them a batch axis there."""
+    logs = {tracker.name: tracker.result() for tracker in trackers}
+    extended = tf.distribute.get_strategy().extended
+    if getattr(extended, "_in_multi_worker_mode", lambda: False)():  # Keras's own test
+        logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
+    return logs
 
 
 def _mean_bce(labels, logits):
