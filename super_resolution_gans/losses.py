@@ -115,8 +115,7 @@ def pixel_mse(hr: tf.Tensor, sr: tf.Tensor) -> tf.Tensor:
     >>> float(pixel_mse(np.zeros((1, 2, 2, 3)), np.full((1, 2, 2, 3), 127.5)))
     1.0
     """
-    difference = (tf.cast(sr, tf.float32) - tf.cast(hr, tf.float32)) / 127.5
-    return tf.reduce_mean(tf.square(difference))
+    return tf.reduce_mean(tf.square(_signed_difference(hr, sr)))
 
 
 def pixel_mae(hr: tf.Tensor, sr: tf.Tensor) -> tf.Tensor:
@@ -126,8 +125,12 @@ def pixel_mae(hr: tf.Tensor, sr: tf.Tensor) -> tf.Tensor:
     >>> float(pixel_mae(np.zeros((1, 2, 2, 3)), np.full((1, 2, 2, 3), 127.5)))
     1.0
     """
-    difference = (tf.cast(sr, tf.float32) - tf.cast(hr, tf.float32)) / 127.5
-    return tf.reduce_mean(tf.abs(difference))
+    return tf.reduce_mean(tf.abs(_signed_difference(hr, sr)))
+
+
+def _signed_difference(hr: tf.Tensor, sr: tf.Tensor) -> tf.Tensor:
+    """`sr - hr` on the paper's [-1, 1] scale (images given in [0, 255]), in float32."""
+    return (tf.cast(sr, tf.float32) - tf.cast(hr, tf.float32)) / 127.5
 
 
 PIXEL_LOSSES = {"mse": pixel_mse, "l1": pixel_mae}

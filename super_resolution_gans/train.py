@@ -205,7 +205,7 @@ def train(args: argparse.Namespace) -> Path:
         )
     generator_path = args.output / "generator.keras"
     if is_chief:
-        _save_final_generator(model.generator, generator_path, args)
+        _save_final_generator(model.generator, generator_path, args, steps=_step(model))
         logger.info("wrote %s (step %d)", generator_path, _step(model))
     return generator_path
 
@@ -287,7 +287,9 @@ def _validation_dataset(args: argparse.Namespace):
     )
 
 
-def _save_final_generator(generator: keras.Model, path: Path, args: argparse.Namespace) -> None:
+def _save_final_generator(
+    generator: keras.Model, path: Path, args: argparse.Namespace, *, steps: int
+) -> None:
     # A float32 copy: the saved model does not depend on this run's dtype policy.
     architecture = generator_architecture(generator)
     policy = keras.config.dtype_policy()
@@ -299,7 +301,7 @@ def _save_final_generator(generator: keras.Model, path: Path, args: argparse.Nam
     exported.set_weights(generator.get_weights())
     save_generator(exported, path, {
         "stage": args.stage,
-        "steps": args.steps,
+        "steps": steps,
         "data": str(args.data),
         "batch_size": args.batch_size,
         "crop_size": args.crop_size,
@@ -329,7 +331,8 @@ class _RunLogger(keras.callbacks.Callback):
         self._writer = _summary_writer(args.output / "logs") if is_chief else None
         self._sample = next(iter(validation.take(1))) if validation is not None else None
         self._bicubic_psnr = self._baseline_psnr(validation, args.scale)
-        self._started = time.monotonic()
+        # Wall time accumulates over interrupted and resumed sessions of the run.
+        self._started = time.monotonic() - _last_wall_seconds(self._history)
 
     @staticmethod
     def _baseline_psnr(validation, scale: int) -> float | None:
@@ -381,6 +384,14 @@ def _summary_writer(folder: Path):
         logger.info("TensorBoard logs skipped: pip install tensorboard to get them")
         return None
     return tf.summary.create_file_writer(str(folder))
+
+
+def _last_wall_seconds(path: Path) -> float:
+    if not path.exists():
+        return 0.0
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return float(rows[-1]["wall_seconds"]) if rows and rows[-1].get("wall_seconds") else 0.0
 
 
 def _append_history(path: Path, row: dict[str, Any]) -> None:

@@ -61,7 +61,9 @@ def test_offline_imagenet_error_says_what_to_do(monkeypatch, tmp_path):
 
     def offline(fname, origin=None, **kwargs):
         # What get_file raises when the host cannot be resolved.
-        raise Exception(f"URL fetch failure on {origin}: None -- [Errno -2] Name or service not known")
+        raise Exception(
+            f"URL fetch failure on {origin}: None -- [Errno -2] Name or service not known"
+        )
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     monkeypatch.setattr(file_utils, "get_file", offline)
@@ -91,7 +93,8 @@ def _write_keras2_h5(model, path):
 def test_local_weights_file_is_loaded(tmp_path, layout):
     source = _vgg19_notop()
     # Distinctive values, so weights equal to a fresh random initialisation cannot pass.
-    source.set_weights([np.full_like(w, 0.01 * (i + 1)) for i, w in enumerate(source.get_weights())])
+    weights = source.get_weights()
+    source.set_weights([np.full_like(w, 0.01 * (i + 1)) for i, w in enumerate(weights)])
     if layout == "keras2_h5":
         path = tmp_path / VGG19_NOTOP_FILE
         _write_keras2_h5(source, path)
