@@ -22,6 +22,7 @@ import warnings
 import weakref
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -33,6 +34,7 @@ from .models import build_generator
 logger = logging.getLogger(__name__)
 
 RUNTIMES = ("auto", "tensorflow", "openvino")
+PRECISIONS = ("float32", "float16", "bfloat16")
 RUNTIME_ENV_VAR = "SUPER_RESOLUTION_GANS_RUNTIME"
 Predictor = Callable[[np.ndarray], np.ndarray]
 
@@ -124,19 +126,23 @@ def predictor_for(
     Args:
         generator: a generator following the library's contract.
         runtime: "auto", "tensorflow" or "openvino" (see the module docstring).
-        precision: "float32", or "float16" for GPU inference with TensorFlow (falls back to
-            float32 with a warning when the float16 output is non-finite or all black).
+        precision: "float32"; "float16" for GPU inference with TensorFlow (falls back to
+            float32 with a warning when the float16 output is non-finite or all black);
+            "bfloat16" for OpenVINO on CPUs with bf16 units (AMX, AVX-512 BF16): about three
+            times faster there, but the output may differ from float32 by a few grey levels.
 
     Example:
     >>> predict = predictor_for(build_generator(num_blocks=1, filters=8), runtime="tensorflow")
     >>> predict(np.zeros((1, 5, 7, 3), "float32")).shape
     (1, 20, 28, 3)
     """
-    if precision not in ("float32", "float16"):
-        raise ValueError(f"precision must be 'float32' or 'float16', got {precision!r}")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     requested, runtime = runtime, resolve_runtime(runtime)
     if runtime == "openvino" and precision == "float16":
         raise ValueError("precision='float16' is for the TensorFlow runtime on a GPU")
+    if runtime == "tensorflow" and precision == "bfloat16":
+        raise ValueError("precision='bfloat16' is for the OpenVINO runtime")
     key = (runtime, precision, requested == "auto")  # an "auto" fallback is not "openvino"
     with _predictors_lock:
         cached = _predictors.setdefault(generator, {})
@@ -144,7 +150,7 @@ def predictor_for(
             folded = fold_batchnorm(generator)
             if runtime == "openvino":
                 try:
-                    cached[key] = _OpenVINOPredictor(folded)
+                    cached[key] = _OpenVINOPredictor(folded, precision)
                 except Exception as err:  # e.g. a foreign model with an op OpenVINO cannot convert
                     if requested != "auto":
                         raise
@@ -198,22 +204,40 @@ def _as_float16(model: keras.Model) -> keras.Model:
 
 
 class _OpenVINOPredictor:
-    """OpenVINO CPU inference in float32 with dynamic height and width."""
+    """OpenVINO CPU inference, compiled for each input shape it meets (static shapes run
+    about 30% faster than one dynamic-shape compilation; tiles share a handful of shapes)."""
 
-    def __init__(self, model: keras.Model):
+    _MAX_SHAPES = 16
+
+    def __init__(self, model: keras.Model, precision: str):
         import openvino as ov
 
         with tempfile.TemporaryDirectory(prefix="srgan-openvino-") as folder:
             path = Path(folder) / "model.xml"
             model.export(str(path), format="openvino", verbose=False)
-            core = ov.Core()
-            self._compiled = core.compile_model(
-                core.read_model(str(path)),
-                "CPU",
-                {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"},
-            )
+            self._core = ov.Core()
+            self._model = self._core.read_model(str(path))
+        self._config = {
+            "INFERENCE_PRECISION_HINT": "bf16" if precision == "bfloat16" else "f32",
+            "PERFORMANCE_HINT": "LATENCY",
+        }
+        self._compiled: dict[tuple[int, ...], Any] = {}
+        self._lock = threading.Lock()
+
+    def _compiled_for(self, shape: tuple[int, ...]):
+        with self._lock:
+            compiled = self._compiled.pop(shape, None)
+            if compiled is None:
+                model = self._model.clone()
+                model.reshape(list(shape))
+                compiled = self._core.compile_model(model, "CPU", self._config)
+                if len(self._compiled) >= self._MAX_SHAPES:
+                    self._compiled.pop(next(iter(self._compiled)))  # least recently used
+            self._compiled[shape] = compiled
+            return compiled
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
-        request = self._compiled.create_infer_request()  # one per call: thread-safe
-        request.infer({0: np.ascontiguousarray(batch, dtype=np.float32)})
+        batch = np.ascontiguousarray(batch, dtype=np.float32)
+        request = self._compiled_for(batch.shape).create_infer_request()  # thread-safe
+        request.infer({0: batch})
         return request.get_output_tensor(0).data.copy()

@@ -20,7 +20,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from . import __version__, net
-from .fast_inference import RUNTIMES
+from .fast_inference import PRECISIONS, RUNTIMES
 from .image_io import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_PIXELS,
@@ -130,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("--runtime", choices=RUNTIMES, default="auto",
         help="inference runtime: auto (OpenVINO on CPU-only machines when installed, else "
              "TensorFlow), tensorflow or openvino")
+    add("--precision", choices=PRECISIONS, default="float32",
+        help="float32 (default); float16 on a GPU (falls back to float32 if the output is "
+             "non-finite or black); bfloat16 with OpenVINO on CPUs with bf16 units (faster, "
+             "may differ by a few grey levels)")
     add("--quiet", "-q", action="store_true",
         help="no progress bars and no log messages, only errors")
     add("--version", action="version", version=f"%(prog)s {__version__}")
@@ -271,6 +275,7 @@ def _prediction_options(args: argparse.Namespace) -> dict[str, Any]:
         "tile_batch_size": args.tile_batch_size,
         "progress": not args.quiet,
         "runtime": args.runtime,
+        "precision": args.precision,
     }
 
 

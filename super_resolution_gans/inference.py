@@ -28,7 +28,7 @@ from .layers import PixelShuffle, ResizeByFactor
 from .model_io import load_generator
 from .models import output_scale
 
-AUTO_TILE_BUDGET_BYTES = 1536 * 1024**2
+AUTO_TILE_BUDGET_BYTES = 1024**3
 _MIN_AUTO_TILE = 64
 
 
@@ -117,7 +117,7 @@ def upscale_rgb(
         tile_batch_size: how many equally-sized tiles run together.
         progress: show a progress bar over the tiles.
         runtime: "auto", "tensorflow" or "openvino" (see `fast_inference`).
-        precision: "float32", or "float16" on a GPU (see `predictor_for`).
+        precision: "float32", "float16" (GPU) or "bfloat16" (OpenVINO); see `predictor_for`.
 
     Returns:
         The `(H*scale)x(W*scale)x3` float32 output (not clipped).

@@ -120,3 +120,23 @@ def test_upscale_rgb_gives_the_same_image_on_both_runtimes_tiled(generator):
     whole = upscale_rgb(generator, rgb, tile_size=0, runtime="tensorflow")
     tiled = upscale_rgb(generator, rgb, tile_size=16, runtime="openvino")
     assert np.abs(whole - tiled).max() < 1.0
+
+
+def test_openvino_compiles_once_per_input_shape_and_bounds_the_cache(generator, monkeypatch):
+    predictor = predictor_for(generator, runtime="openvino")
+    monkeypatch.setattr(type(predictor), "_MAX_SHAPES", 2)
+    predictor._compiled.clear()
+    for shape in [(1, 8, 8, 3), (1, 8, 8, 3), (1, 9, 8, 3)]:
+        predictor(np.zeros(shape, "float32"))
+    assert list(predictor._compiled) == [(1, 8, 8, 3), (1, 9, 8, 3)]
+    predictor(np.zeros((2, 5, 5, 3), "float32"))  # a third shape evicts the oldest
+    assert list(predictor._compiled) == [(1, 9, 8, 3), (2, 5, 5, 3)]
+
+
+def test_bfloat16_is_an_openvino_option_close_to_float32(generator, image):
+    with pytest.raises(ValueError, match="bfloat16"):
+        predictor_for(generator, runtime="tensorflow", precision="bfloat16")
+    output = predictor_for(generator, runtime="openvino", precision="bfloat16")(image)
+    expected = generator(image, training=False).numpy()
+    assert output.shape == expected.shape
+    assert np.abs(output - expected).max() < 8.0  # bf16 keeps 8 bits of mantissa
