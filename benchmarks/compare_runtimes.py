@@ -5,11 +5,13 @@
 For LR inputs of each size (and a tiled run at --tiled), prints median seconds, achieved
 GFLOP/s, the ratio to the fp32 matmul GFLOP/s measured in the same run, the ratio to PyTorch CPU
 eager (channels-last), and the peak resident memory of the process so far, for:
-- ours: the library's default path (`upscale_rgb`, runtime "auto");
-- ours-tensorflow: the library's TensorFlow path (BatchNorm folded, tf.function);
+- ours: the library's default path (`upscale_rgb`, runtime "auto": OpenVINO when installed on
+  a machine without a GPU);
+- ours-tensorflow: the library's TensorFlow path (BatchNorm folded, tf.function), when the
+  default is OpenVINO;
 - keras-predict: plain `model.predict` on the unfolded generator;
 - pytorch-eager: the same network in PyTorch (torch is optional: pip install torch==2.13.0);
-- onnxruntime and openvino: the folded model exported with `export_generator`, if installed;
+- onnxruntime: the folded model exported with `export_generator`, if installed;
 - predecessor-pattern: reload the model file for every image, then `model.predict`
   (what SuperResolution-GANs 0.0.x did), at the smallest size only.
 """
@@ -30,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import conv_flops, matmul_gflops, median_seconds, trained_like_generator  # noqa: E402
 
 from super_resolution_gans.export import export_generator  # noqa: E402
+from super_resolution_gans.fast_inference import resolve_runtime  # noqa: E402
 from super_resolution_gans.inference import upscale_rgb  # noqa: E402
 
 
@@ -100,12 +103,14 @@ def main() -> None:
 
     generator = trained_like_generator()
     ceiling = matmul_gflops()
+    default_runtime = resolve_runtime("auto")
     runners = {
-        "ours": lambda x, tile: upscale_rgb(generator, x, tile_size=tile),
-        "ours-tensorflow": lambda x, tile: upscale_rgb(generator, x, tile_size=tile,
-                                                       runtime="tensorflow"),
+        f"ours ({default_runtime})": lambda x, tile: upscale_rgb(generator, x, tile_size=tile),
         "keras-predict": lambda x, tile: generator.predict(x[None], verbose=0)[0],
     }
+    if default_runtime != "tensorflow":
+        runners["ours-tensorflow"] = lambda x, tile: upscale_rgb(
+            generator, x, tile_size=tile, runtime="tensorflow")
     workdir = Path(tempfile.mkdtemp(prefix="srgan-bench-"))
     if importlib.util.find_spec("torch"):
         import torch
@@ -125,9 +130,6 @@ def main() -> None:
         session = onnxruntime.InferenceSession(
             str(export_generator(generator, workdir / "g.onnx", format="onnx")))
         runners["onnxruntime"] = lambda x, tile: session.run(None, {session.get_inputs()[0].name: x[None]})[0][0]
-    if importlib.util.find_spec("openvino"):
-        runners["openvino"] = lambda x, tile: upscale_rgb(generator, x, tile_size=tile,
-                                                          runtime="openvino")
     model_file = workdir / "g.keras"
     generator.save(model_file)
 

@@ -197,7 +197,7 @@ def test_upscale_rgb_rejects_non_rgb_input(plain_generator):
 
 
 def test_auto_runtime_falls_back_to_tensorflow_when_openvino_fails(monkeypatch):
-    def unconvertible(model):
+    def unconvertible(*args):
         raise RuntimeError("No conversion rule found for operations: SomeOp")
 
     def resolve(runtime):  # as on a CPU-only machine with OpenVINO installed
