@@ -45,7 +45,7 @@ _PEAK_MEMORY_SCRIPT = textwrap.dedent("""
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256, 512])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[128, 256, 512])
     parser.add_argument("--runtime", default="auto", choices=("auto", "tensorflow", "openvino"))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-memory", action="store_true")

@@ -204,10 +204,12 @@ def _as_float16(model: keras.Model) -> keras.Model:
 
 
 class _OpenVINOPredictor:
-    """OpenVINO CPU inference, compiled for each input shape it meets (static shapes run
-    about 30% faster than one dynamic-shape compilation; tiles share a handful of shapes)."""
+    """OpenVINO CPU inference, compiled for each input shape it meets: static shapes run about
+    30% faster than one dynamic-shape compilation. Tiles come grouped by shape
+    (`upscale_rgb`), so keeping the two most recent compilations avoids recompiling while
+    bounding the memory their activation buffers take."""
 
-    _MAX_SHAPES = 16
+    _MAX_SHAPES = 2  # each compiled shape holds its own activation buffers
 
     def __init__(self, model: keras.Model, precision: str):
         import openvino as ov
