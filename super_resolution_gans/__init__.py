@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 from pathlib import Path as _Path
 
 from .data import bicubic_downscale, make_dataset
-from .evaluate import evaluate
+from .evaluation import evaluate
 from .export import export_generator
 from .fast_inference import fold_batchnorm
 from .inference import super_resolve, upscale_rgb
