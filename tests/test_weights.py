@@ -371,9 +371,19 @@ def test_resolve_shipped_default_uses_package_file_without_network(tmp_path, mon
     shipped.write_bytes(BODY)
     monkeypatch.setattr(weights, "_PACKAGE_DIR", tmp_path / "pkg")
     monkeypatch.setattr(weights, "download_weights", None)  # any download would crash
+    pinned = dataclasses.replace(weights.PRETRAINED["srresnet_x4"], sha256=BODY_SHA)
+    monkeypatch.setitem(weights.PRETRAINED, "srresnet_x4", pinned)
     path, entry = weights.resolve_model_source("srresnet_x4")
     assert path == shipped
-    assert entry is weights.PRETRAINED["srresnet_x4"]
+    assert entry is pinned
+
+
+def test_the_real_shipped_weights_match_their_pinned_hash(monkeypatch):
+    monkeypatch.setattr(weights, "download_weights", None)  # offline by construction
+    entry = weights.PRETRAINED[weights.DEFAULT_MODEL]
+    assert entry.sha256 is not None
+    path, _ = weights.resolve_model_source(weights.DEFAULT_MODEL)  # hashes the file
+    assert path.name == "srresnet_x4.keras" and path.stat().st_size < 10 * 1024**2
 
 
 def test_resolve_shipped_file_with_wrong_hash_is_refused(tmp_path, monkeypatch):
