@@ -21,7 +21,7 @@ def conv_flops(model: keras.Model, height: int, width: int) -> float:
     """FLOPs of one forward pass on an LR image of `height` x `width`: 2 x multiply-adds of
     every convolution (at the resolution it runs at) and dense layer; element-wise layers
     (PReLU, BatchNorm, additions) are left out, as usual."""
-    total, _factor = _walk(model, height, width, 1, 0.0)
+    total, _factor = _walk(model, height, width, 1.0, 0.0)
     return total
 
 
@@ -33,9 +33,11 @@ def _walk(model, height, width, factor, total):
             kernel_h, kernel_w = layer.kernel_size
             stride_h, stride_w = layer.strides
             in_channels = layer.kernel.shape[2]
-            out_pixels = (height * factor // stride_h) * (width * factor // stride_w)
+            out_pixels = (height * factor / stride_h) * (width * factor / stride_w)
             total += 2.0 * kernel_h * kernel_w * in_channels * layer.filters * out_pixels
-            factor //= stride_h
+            factor /= stride_h
+        elif isinstance(layer, (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)):
+            factor /= layer.pool_size[0]
         elif isinstance(layer, PixelShuffle):
             factor *= layer.factor
         elif isinstance(layer, keras.layers.UpSampling2D):
