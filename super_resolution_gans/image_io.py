@@ -745,7 +745,7 @@ def _encode_png16(image: np.ndarray) -> bytes:
 
 def _write_atomically(path: Path, encode: Callable[[BinaryIO], None]) -> None:
     """Run ``encode(file)`` on a temporary file beside ``path``, then move it onto ``path``."""
-    mode = _new_file_mode(path)
+    mode = new_file_mode(path)
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
     try:
         with os.fdopen(fd, "wb") as file:
@@ -760,8 +760,14 @@ def _write_atomically(path: Path, encode: Callable[[BinaryIO], None]) -> None:
         raise
 
 
-def _new_file_mode(path: Path) -> int:
-    """Permissions for the output: those of the file it replaces, else 0o666 minus the umask."""
+def new_file_mode(path: Path) -> int:
+    """Permissions for an atomically written file (temporary files start at 0o600): those of
+    the file it replaces, else 0o666 minus the umask.
+
+    Example:
+    >>> oct(new_file_mode(Path("new_file.png")))  # doctest: +SKIP
+    '0o644'
+    """
     try:
         return path.stat().st_mode & 0o7777
     except FileNotFoundError:

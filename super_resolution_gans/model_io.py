@@ -21,6 +21,7 @@ import h5py
 import keras
 
 from . import weights
+from .image_io import new_file_mode
 from .keras2_format import is_keras2_h5, load_keras2_seed_generator
 from .models import build_generator
 
@@ -89,6 +90,7 @@ def save_generator(
             generator.save_weights(temporary)
             with h5py.File(temporary, "a") as h5:
                 h5.attrs[METADATA_NAME] = json.dumps(record)
+        os.chmod(temporary, new_file_mode(path))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
