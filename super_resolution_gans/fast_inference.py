@@ -29,7 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from .model_io import generator_architecture
-from .models import build_generator
+from .models import build_generator, build_generator_with_policy
 
 logger = logging.getLogger(__name__)
 
@@ -193,12 +193,9 @@ class _TensorFlowPredictor:
 
 def _as_float16(model: keras.Model) -> keras.Model:
     """A mixed_float16 copy of a `build_generator` model (float16 compute, float32 output)."""
-    policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_float16")
-    try:
-        copy = build_generator(**generator_architecture(model), batchnorm=False)
-    finally:
-        keras.config.set_dtype_policy(policy)
+    copy = build_generator_with_policy(
+        "mixed_float16", **generator_architecture(model), batchnorm=False
+    )
     copy.set_weights(model.get_weights())
     return copy
 

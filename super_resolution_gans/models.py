@@ -253,3 +253,19 @@ def output_scale(model: keras.Model) -> int:
     2
     """
     return int(model.compute_output_shape((1, 8, 8, 3))[1]) // 8
+
+
+def build_generator_with_policy(policy: str, **build_args) -> keras.Model:
+    """`build_generator(**build_args)` under the dtype policy `policy` ("float32",
+    "mixed_float16", ...), whatever the global policy is; the global policy is left as it was.
+
+    Example:
+    >>> build_generator_with_policy("float32", num_blocks=1, filters=8).dtype_policy.name
+    'float32'
+    """
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        return build_generator(**build_args)
+    finally:
+        keras.config.set_dtype_policy(previous)

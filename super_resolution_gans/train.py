@@ -30,7 +30,7 @@ from .gan import SRGAN, paper_adam
 from .losses import VGG54, build_vgg_feature_extractor
 from .metrics import psnr_y
 from .model_io import generator_architecture, load_generator, save_generator
-from .models import build_discriminator, build_generator
+from .models import build_discriminator, build_generator, build_generator_with_policy
 
 logger = logging.getLogger("super_resolution_gans.train")
 
@@ -292,12 +292,7 @@ def _save_final_generator(
 ) -> None:
     # A float32 copy: the saved model does not depend on this run's dtype policy.
     architecture = generator_architecture(generator)
-    policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("float32")
-    try:
-        exported = build_generator(**architecture)
-    finally:
-        keras.config.set_dtype_policy(policy)
+    exported = build_generator_with_policy("float32", **architecture)
     exported.set_weights(generator.get_weights())
     save_generator(exported, path, {
         "stage": args.stage,

@@ -12,6 +12,7 @@ Nothing happens at import time: no network, no directories created.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import logging
 import os
@@ -282,6 +283,14 @@ def _check_sha256(sha256: str | None) -> str | None:
 
 
 def _sha256_file(path: Path) -> str:
+    """sha256 of a file, remembered per (path, mtime, size): loading the same weights again
+    (every `SRGAN_predict` call resolves its model) does not re-read them."""
+    stat = Path(path).stat()
+    return _sha256_of(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _sha256_of(path: str, _mtime_ns: int, _size: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(_HASH_CHUNK), b""):
