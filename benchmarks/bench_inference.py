@@ -4,8 +4,9 @@
 
 Prints, for LR inputs of each size, the median seconds of the library's default prediction path
 (`upscale_rgb`, whole image), the achieved GFLOP/s (FLOPs counted from the model's layers) and
-its ratio to the fp32 matmul GFLOP/s measured in the same run; then the peak resident memory of
-a separate process that super-resolves a 2000x1500 LR image with automatic tiling.
+its ratio to the fp32 matmul GFLOP/s (a 2048x2048 TensorFlow matmul timed in turns with it);
+then the peak resident memory of a separate process that super-resolves a 2000x1500 LR image
+with automatic tiling.
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import conv_flops, matmul_gflops, median_seconds, trained_like_generator  # noqa: E402
+from common import (  # noqa: E402
+    conv_flops,
+    interleaved_median_seconds,
+    matmul_step,
+    trained_like_generator,
+)
 
 from super_resolution_gans.fast_inference import resolve_runtime  # noqa: E402
 from super_resolution_gans.inference import upscale_rgb  # noqa: E402
@@ -52,19 +58,26 @@ def main() -> None:
     args = parser.parse_args()
 
     generator = trained_like_generator()
-    ceiling = matmul_gflops()
+    matmul, matmul_flops = matmul_step()
     runtime = resolve_runtime(args.runtime)
-    print(f"runtime: {runtime}; fp32 matmul ceiling: {ceiling:.1f} GFLOP/s")
-    print(f"{'LR size':>9} {'seconds':>9} {'GFLOP/s':>9} {'/ matmul':>9}")
+    print(f"runtime: {runtime}")
+    print(f"{'LR size':>9} {'seconds':>9} {'GFLOP/s':>9} {'/ matmul':>9} {'matmul GFLOP/s':>15}")
     rng = np.random.default_rng(0)
     for size in args.sizes:
         image = rng.uniform(0, 255, (size, size, 3)).astype(np.float32)
-        seconds = median_seconds(
-            lambda image=image: upscale_rgb(generator, image, tile_size=0, runtime=runtime),
+        seconds = interleaved_median_seconds(
+            {
+                "ours": lambda image=image: upscale_rgb(
+                    generator, image, tile_size=0, runtime=runtime
+                ),
+                "matmul": matmul,
+            },
             repeats=args.repeats,
         )
-        gflops = conv_flops(generator, size, size) / seconds / 1e9
-        print(f"{size:>4}x{size:<4} {seconds:>9.3f} {gflops:>9.1f} {gflops / ceiling:>9.2f}")
+        ceiling = matmul_flops / seconds["matmul"] / 1e9
+        gflops = conv_flops(generator, size, size) / seconds["ours"] / 1e9
+        print(f"{size:>4}x{size:<4} {seconds['ours']:>9.3f} {gflops:>9.1f} "
+              f"{gflops / ceiling:>9.2f} {ceiling:>15.1f}")
     if args.skip_memory:
         return
     script = _PEAK_MEMORY_SCRIPT.format(

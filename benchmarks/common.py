@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import keras
 import numpy as np
@@ -47,26 +47,44 @@ def _walk(model, height, width, factor, total):
     return total, factor
 
 
-def median_seconds(function: Callable[[], object], *, repeats: int = 5, warmup: int = 1) -> float:
-    """Median wall time of `function()` over `repeats` runs after `warmup` runs."""
-    for _ in range(warmup):
-        function()
-    times = []
+def interleaved_median_seconds(
+    functions: Mapping[str, Callable[[], object]],
+    *,
+    repeats: int = 5,
+    warmup: int = 1,
+    settle_seconds: float = 0.5,
+) -> dict[str, float]:
+    """Median wall time of each function, timed in turns (one run of each per round), so that
+    the drifting speed of a shared machine affects every function alike. Each timed run starts
+    `settle_seconds` after the previous one ends: thread pools (ONNX Runtime's, OpenVINO's) keep
+    spinning for a while after a run and would slow down whatever runs next."""
+    for function in functions.values():
+        for _ in range(warmup):
+            function()
+    times: dict[str, list[float]] = {name: [] for name in functions}
     for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, function in functions.items():
+            time.sleep(settle_seconds)
+            start = time.perf_counter()
+            function()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
-def matmul_gflops(size: int = 2048, repeats: int = 7) -> float:
-    """The machine's fp32 matmul throughput through TensorFlow (GFLOP/s, median)."""
+def matmul_step(size: int = 2048) -> tuple[Callable[[], object], float]:
+    """A TensorFlow fp32 matmul of two `size` x `size` matrices, and the FLOPs it does."""
     rng = np.random.default_rng(0)
     a = tf.constant(rng.standard_normal((size, size), dtype=np.float32))
     b = tf.constant(rng.standard_normal((size, size), dtype=np.float32))
     matmul = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
-    seconds = median_seconds(lambda: matmul().numpy(), repeats=repeats, warmup=2)
-    return 2.0 * size**3 / seconds / 1e9
+    return (lambda: matmul().numpy()), 2.0 * size**3
+
+
+def matmul_gflops(size: int = 2048, repeats: int = 7) -> float:
+    """The machine's fp32 matmul throughput through TensorFlow (GFLOP/s, median)."""
+    step, flops = matmul_step(size)
+    seconds = interleaved_median_seconds({"matmul": step}, repeats=repeats, warmup=2)["matmul"]
+    return flops / seconds / 1e9
 
 
 def trained_like_generator(**build_args) -> keras.Model:

@@ -3,15 +3,17 @@
     python benchmarks/compare_runtimes.py [--sizes 64 256] [--tiled 1024]
 
 For LR inputs of each size (and a tiled run at --tiled), prints median seconds, achieved
-GFLOP/s, the ratio to the fp32 matmul GFLOP/s measured in the same run, the ratio to PyTorch CPU
-eager (channels-last), and the peak resident memory of the process so far, for:
+GFLOP/s, the ratio to the fp32 matmul GFLOP/s, the ratio to PyTorch CPU eager (channels-last),
+and the peak resident memory of the process so far. The runtimes and a 2048x2048 TensorFlow
+matmul are timed in turns (one run of each per round), so a shared machine's drifting speed
+affects them alike. Rows:
 - ours: the library's default path (`upscale_rgb`, runtime "auto": OpenVINO when installed on
   a machine without a GPU);
-- ours-tensorflow: the library's TensorFlow path (BatchNorm folded, tf.function), when the
-  default is OpenVINO;
+- ours-tensorflow: the library's TensorFlow path (`inference_generator` in a tf.function),
+  when the default is OpenVINO;
 - keras-predict: plain `model.predict` on the unfolded generator;
 - pytorch-eager: the same network in PyTorch (torch is optional: pip install torch==2.13.0);
-- onnxruntime: the folded model exported with `export_generator`, if installed;
+- onnxruntime: the model exported with `export_generator`, if installed;
 - predecessor-pattern: reload the model file for every image, then `model.predict`
   (what SuperResolution-GANs 0.0.x did), at the smallest size only.
 """
@@ -29,7 +31,12 @@ import keras
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import conv_flops, matmul_gflops, median_seconds, trained_like_generator  # noqa: E402
+from common import (  # noqa: E402
+    conv_flops,
+    interleaved_median_seconds,
+    matmul_step,
+    trained_like_generator,
+)
 
 from super_resolution_gans.export import export_generator  # noqa: E402
 from super_resolution_gans.fast_inference import resolve_runtime  # noqa: E402
@@ -102,7 +109,7 @@ def main() -> None:
     args = parser.parse_args()
 
     generator = trained_like_generator()
-    ceiling = matmul_gflops()
+    matmul, matmul_flops = matmul_step()
     default_runtime = resolve_runtime("auto")
     runners = {
         f"ours ({default_runtime})": lambda x, tile: upscale_rgb(generator, x, tile_size=tile),
@@ -138,24 +145,22 @@ def main() -> None:
         return model.predict(x[None], verbose=0)[0]
 
     rng = np.random.default_rng(0)
-    print(f"fp32 matmul ceiling: {ceiling:.1f} GFLOP/s (TensorFlow, 2048x2048)")
-    print(f"{'runtime':<20} {'LR size':>11} {'seconds':>9} {'GFLOP/s':>8} {'/matmul':>8} "
-          f"{'/pytorch':>9} {'peak RSS':>9}")
     cases = [(size, 0) for size in args.sizes] + ([(args.tiled, 256)] if args.tiled else [])
     for size, tile in cases:
         image = rng.uniform(0, 255, (size, size, 3)).astype(np.float32)
         flops = conv_flops(generator, size, size)
-        results = {}
-        cases_runners = dict(runners)
+        case_runners = dict(runners)
         if size == min(args.sizes) and not tile:
-            cases_runners["predecessor-pattern"] = predecessor
-        if tile:
-            cases_runners.pop("keras-predict")
-        for name, run in cases_runners.items():
-            if tile and name in ("pytorch-eager", "onnxruntime"):
-                continue  # whole-image runtimes: the tiled case is the library's own
-            seconds = median_seconds(lambda run=run: run(image, tile), repeats=args.repeats)
-            results[name] = seconds
+            case_runners["predecessor-pattern"] = predecessor
+        if tile:  # whole-image runtimes are left out: the tiled case is the library's own
+            for name in ("keras-predict", "pytorch-eager", "onnxruntime"):
+                case_runners.pop(name, None)
+        timed = {name: (lambda run=run: run(image, tile)) for name, run in case_runners.items()}
+        results = interleaved_median_seconds({**timed, "matmul": matmul}, repeats=args.repeats)
+        ceiling = matmul_flops / results.pop("matmul") / 1e9
+        print(f"\nfp32 matmul ceiling, timed in turns with the rows below: {ceiling:.1f} GFLOP/s")
+        print(f"{'runtime':<20} {'LR size':>11} {'seconds':>9} {'GFLOP/s':>8} {'/matmul':>8} "
+              f"{'/pytorch':>9} {'peak RSS':>9}")
         torch_seconds = results.get("pytorch-eager")
         for name, seconds in results.items():
             gflops = flops / seconds / 1e9

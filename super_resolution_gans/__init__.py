@@ -11,7 +11,7 @@ from pathlib import Path as _Path
 from .data import bicubic_downscale, make_dataset
 from .evaluation import evaluate
 from .export import export_generator
-from .fast_inference import fold_batchnorm
+from .fast_inference import inference_generator
 from .inference import super_resolve, upscale_rgb
 from .gan import SRGAN, paper_adam
 from .layers import PixelShuffle, ResizeByFactor
@@ -41,7 +41,7 @@ __all__ = [
     "download_weights",
     "evaluate",
     "export_generator",
-    "fold_batchnorm",
+    "inference_generator",
     "list_pretrained",
     "load_generator",
     "make_dataset",

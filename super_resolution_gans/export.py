@@ -1,9 +1,9 @@
 """Exporting generators for other runtimes, with dynamic height and width.
 
-`export_generator(model, path, format=...)` writes the BatchNorm-folded inference copy of a
-generator (`fold_batchnorm`) as a TensorFlow SavedModel (a folder), a TFLite / LiteRT flatbuffer
-(`.tflite`), an ONNX model (`.onnx`, needs `tf2onnx`) or an OpenVINO IR (`.xml` + `.bin`, needs
-`openvino`). Every format takes float32 NHWC RGB in [0, 255] of any height and width and returns
+`export_generator(model, path, format=...)` writes the inference copy of a generator
+(`inference_generator`: BatchNorm folded, output convolution before the last shuffle) as a
+TensorFlow SavedModel (a folder), a TFLite / LiteRT flatbuffer (`.tflite`), an ONNX model
+(`.onnx`, needs `tf2onnx`) or an OpenVINO IR (`.xml` + `.bin`, needs `openvino`). Every format takes float32 NHWC RGB in [0, 255] of any height and width and returns
 the super-resolved image in [0, 255] (clip and round it yourself). The files appear only when
 complete: the export runs in a temporary folder next to `path` and is then renamed into place.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .fast_inference import fold_batchnorm
+from .fast_inference import inference_generator
 
 EXPORT_FORMATS = {
     "saved_model": ("tf_saved_model", ""),
@@ -52,7 +52,7 @@ def export_generator(model: keras.Model, path: str | os.PathLike, format: str) -
         raise ValueError(f"a {format} export must end in {suffix}, got {str(path)!r}")
     if not path.parent.is_dir():
         raise FileNotFoundError(f"{path.parent}: no such folder for the export")
-    inference_model = fold_batchnorm(model)
+    inference_model = inference_generator(model)
     inference_model(np.zeros((1, 8, 8, 3), np.float32))  # some exporters need a traced call
     with tempfile.TemporaryDirectory(prefix=f".{path.name}.", dir=path.parent) as folder:
         staged = Path(folder) / path.name

@@ -29,7 +29,7 @@ def _prelu(name: str) -> keras.layers.PReLU:
 
 def _conv_bn(x, filters: int, kernel_size: int, name: str, momentum: float | None):
     """Conv2D named `name`, then BatchNormalization named `name` with "conv" -> "bn", unless
-    `momentum` is None (the folded inference layout, see `fold_batchnorm`)."""
+    `momentum` is None (the folded inference layout, see `inference_generator`)."""
     x = keras.layers.Conv2D(filters, kernel_size, padding="same", name=name)(x)
     if momentum is None:
         return x
@@ -54,6 +54,7 @@ def build_generator(
     global_skip: bool = False,
     batchnorm_momentum: float = 0.9,
     batchnorm: bool = True,
+    subpixel_output: bool = False,
     name: str = "srresnet",
 ) -> keras.Model:
     """Builds the SRResNet generator of Ledig et al. (CVPR 2017).
@@ -73,7 +74,10 @@ def build_generator(
         global_skip: add the bicubic upsampling of the input to the output (not in the paper).
         batchnorm_momentum: moving-average momentum of the BatchNorm layers.
         batchnorm: False builds the same network without BatchNorm layers, the inference
-            layout whose convolutions hold the folded BatchNorm (see `fold_batchnorm`).
+            layout whose convolutions hold the folded BatchNorm (see `inference_generator`).
+        subpixel_output: True builds the inference layout in which the 9x9 output conv runs
+            before the last pixel shuffle, as the equivalent 5x5 conv with 4 x 3 outputs (see
+            `inference_generator`): the same function, with that conv 3 times faster on CPUs.
         name: name of the Keras model.
 
     Returns:
@@ -100,17 +104,25 @@ def build_generator(
         x = _residual_block(x, filters, index, momentum)
     x = _conv_bn(x, filters, 3, "trunk_conv", momentum)
     x = keras.layers.Add(name="trunk_add")([trunk_skip, x])
-    for index in range(1, int(math.log2(scale)) + 1):
+    upsample_blocks = int(math.log2(scale))
+    output_initializer = "zeros" if global_skip else "glorot_uniform"
+    for index in range(1, upsample_blocks + 1):
         x = keras.layers.Conv2D(4 * filters, 3, padding="same", name=f"upsample{index}_conv")(x)
-        x = PixelShuffle(2, name=f"upsample{index}_shuffle")(x)
-        x = _prelu(f"upsample{index}_prelu")(x)
-    x = keras.layers.Conv2D(
-        3,
-        9,
-        padding="same",
-        kernel_initializer="zeros" if global_skip else "glorot_uniform",
-        name="output_conv",
-    )(x)
+        if subpixel_output and index == upsample_blocks:
+            # PReLU commutes with the shuffle; a 9x9 conv after a x2 shuffle reads at most 2
+            # pre-shuffle pixels either side, and the shuffle then interleaves its 4 phases.
+            x = _prelu(f"upsample{index}_prelu")(x)
+            x = keras.layers.Conv2D(
+                4 * 3, 5, padding="same", kernel_initializer=output_initializer, name="output_conv"
+            )(x)
+            x = PixelShuffle(2, name=f"upsample{index}_shuffle")(x)
+        else:
+            x = PixelShuffle(2, name=f"upsample{index}_shuffle")(x)
+            x = _prelu(f"upsample{index}_prelu")(x)
+    if not subpixel_output:
+        x = keras.layers.Conv2D(
+            3, 9, padding="same", kernel_initializer=output_initializer, name="output_conv"
+        )(x)
     if global_skip:
         lr_signed = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="to_signed_range")(
             inputs

@@ -1,4 +1,4 @@
-"""The fast prediction path: BatchNorm folding, runtimes, float16 fallback."""
+"""The fast prediction path: the inference rewrite, runtimes, float16 fallback."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 from helpers import randomize_weights
 
-from super_resolution_gans import build_generator, fold_batchnorm
+from super_resolution_gans import build_generator, inference_generator
 from super_resolution_gans import fast_inference
 from super_resolution_gans.fast_inference import predictor_for, resolve_runtime
 from super_resolution_gans.inference import upscale_rgb
@@ -25,12 +25,32 @@ def image():
     return np.random.default_rng(0).uniform(0, 255, (1, 19, 27, 3)).astype("float32")
 
 
-def test_folded_generator_has_no_batchnorm_and_the_same_output(generator, image):
-    folded = fold_batchnorm(generator)
-    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in folded.layers)
-    assert folded.count_params() < generator.count_params()
+def test_inference_copy_has_no_batchnorm_and_the_same_output(generator, image):
+    fast = inference_generator(generator)
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in fast.layers)
     expected = generator(image, training=False).numpy()
-    np.testing.assert_allclose(folded(image).numpy(), expected, atol=1e-2)
+    np.testing.assert_allclose(fast(image).numpy(), expected, atol=1e-2)
+
+
+@pytest.mark.parametrize("scale", [2, 4, 8])
+@pytest.mark.parametrize("global_skip", [False, True])
+def test_output_conv_before_the_last_shuffle_gives_the_same_output(scale, global_skip):
+    generator = randomize_weights(
+        build_generator(scale, num_blocks=1, filters=8, global_skip=global_skip), seed=scale
+    )
+    fast = inference_generator(generator)
+    layer_names = [layer.name for layer in fast.layers]
+    last_shuffle = f"upsample{scale.bit_length() - 1}_shuffle"
+    assert layer_names.index("output_conv") < layer_names.index(last_shuffle)
+    assert fast.get_layer("output_conv").kernel.shape == (5, 5, 4 * 8, 4 * 3)
+    image = np.random.default_rng(scale).uniform(0, 255, (2, 7, 10, 3)).astype("float32")
+    expected = generator(image, training=False).numpy()
+    np.testing.assert_allclose(fast(image).numpy(), expected, atol=1e-2)
+
+
+def test_inference_copy_of_an_inference_copy_is_itself(generator):
+    fast = inference_generator(generator)
+    assert inference_generator(fast) is fast
 
 
 def test_folding_uses_the_batchnorm_statistics(generator, image):
@@ -45,7 +65,7 @@ def test_folding_uses_the_batchnorm_statistics(generator, image):
 
 def test_models_of_other_layouts_are_left_as_they_are():
     seed = wrap_signed_range(build_seed_generator(1))
-    assert fold_batchnorm(seed) is seed
+    assert inference_generator(seed) is seed
 
 
 @pytest.mark.parametrize("runtime", ["tensorflow", "openvino"])
@@ -94,13 +114,22 @@ def test_unknown_runtime_and_precision_are_refused(generator):
         predictor_for(generator, runtime="openvino", precision="float16")
 
 
-def test_float16_output_is_used_when_it_is_sane(image):
-    generator = randomize_weights(build_generator(num_blocks=1, filters=8), seed=5)
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: build_generator(num_blocks=1, filters=8),
+        lambda: wrap_signed_range(build_seed_generator(1)),
+    ],
+    ids=["srresnet", "predecessor-layout"],
+)
+def test_float16_output_is_used_when_it_is_sane(image, build):
+    generator = randomize_weights(build(), seed=5)
     predictor = predictor_for(generator, runtime="tensorflow", precision="float16")
     output = predictor(image)
     assert np.isfinite(output).all()
     expected = generator(image, training=False).numpy()
-    assert np.abs(output - expected).max() < 2.0  # float16 rounding
+    assert 0 < np.abs(output - expected).max() < 2.0  # float16 rounding, so float16 ran
+    assert predictor._float16 is not None
 
 
 @pytest.mark.parametrize("bad_value", [np.nan, 0.0], ids=["non-finite", "all-black"])
