@@ -152,6 +152,17 @@ def learning_rate(args: argparse.Namespace):
     return args.lr
 
 
+def _apply_constant_learning_rate(model: SRGAN, args: argparse.Namespace) -> None:
+    """A checkpoint restores the learning rate it was saved with; a resumed run uses --lr.
+    (Schedules are not in checkpoints: they are rebuilt from the flags.)"""
+    rate = learning_rate(args)
+    if isinstance(rate, keras.optimizers.schedules.LearningRateSchedule):
+        return
+    for optimizer in (model.g_optimizer, model.d_optimizer):
+        if optimizer is not None:
+            optimizer.learning_rate = rate
+
+
 def train(args: argparse.Namespace) -> Path:
     """Trains (or resumes) the run described by `args`; returns the generator's path."""
     args.output.mkdir(parents=True, exist_ok=True)
@@ -181,6 +192,7 @@ def train(args: argparse.Namespace) -> Path:
     if manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
         logger.info("resumed from step %d (%s)", _step(model), manager.latest_checkpoint)
+        _apply_constant_learning_rate(model, args)
     elif args.init is not None:
         _initialise_generator(model.generator, args.init)
 
@@ -279,12 +291,16 @@ def _check_same_run(args: argparse.Namespace) -> None:
 
 
 def _validation_dataset(args: argparse.Namespace):
+    """The validation crops, decoded once and kept in memory, with a known length (so that
+    Keras knows when a validation pass ends instead of warning that the input ran out)."""
     if args.val_data is None:
         return None
-    return make_dataset(
+    validation = make_dataset(
         args.val_data, scale=args.scale, crop_size=args.val_crop_size, batch_size=1,
-        training=False,
+        training=False, cache=True,
     )
+    batches = int(validation.reduce(0, lambda count, _: count + 1))
+    return validation.apply(tf.data.experimental.assert_cardinality(batches))
 
 
 def _save_final_generator(

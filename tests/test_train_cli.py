@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -200,6 +201,22 @@ def test_resume_after_sigkill_stops_at_exactly_steps(data, tmp_path, caplog):
     assert history_steps[-1] == steps
     assert history_steps == sorted(set(history_steps))  # no epoch logged twice
     assert read_generator_metadata(run / "generator.keras")["steps"] == steps
+
+
+def test_resumed_run_uses_the_new_constant_learning_rate_and_validates_quietly(data, tmp_path):
+    run = tmp_path / "relearn"
+    common = ["--data", str(data), "--output", str(run), *TINY, "--checkpoint-every", "2",
+              "--val-data", str(data), "--val-crop-size", "48", "--seed", "0"]
+    assert main([*common, "--steps", "2", "--lr", "1e-3"]) == 0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main([*common, "--steps", "4", "--lr", "2.5e-4"]) == 0
+    reader = tf.train.load_checkpoint(str(run / "checkpoints"))
+    rate = reader.get_tensor("g_optimizer/_learning_rate/.ATTRIBUTES/VARIABLE_VALUE")
+    assert checkpointed_step(run) == 4
+    assert rate == pytest.approx(2.5e-4)
+    # The validation set has a known length: Keras does not warn that its input ran out.
+    assert not [w for w in caught if "ran out of data" in str(w.message)]
 
 
 @pytest.fixture(scope="module")
