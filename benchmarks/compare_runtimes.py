@@ -3,15 +3,17 @@
     python benchmarks/compare_runtimes.py [--sizes 64 256] [--tiled 1024]
 
 For LR inputs of each size (and a tiled run at --tiled), prints median seconds, achieved
-GFLOP/s, the ratio to the fp32 matmul GFLOP/s, the ratio to PyTorch CPU eager (channels-last),
-and the peak resident memory of the process so far. The runtimes and a 2048x2048 TensorFlow
-matmul are timed in turns (one run of each per round), so a shared machine's drifting speed
-affects them alike. Rows:
+GFLOP/s, the ratio to the fp32 matmul GFLOP/s and the ratio to PyTorch CPU eager
+(channels-last), then the peak resident memory of the process so far. The runtimes and a
+2048x2048 TensorFlow matmul are timed in turns (one run of each per round), so a shared
+machine's drifting speed affects them alike. Rows:
 - ours: the library's default path (`upscale_rgb`, runtime "auto": OpenVINO when installed on
   a machine without a GPU);
 - ours-tensorflow: the library's TensorFlow path (`inference_generator` in a tf.function),
   when the default is OpenVINO;
 - keras-predict: plain `model.predict` on the unfolded generator;
+- tensorflow-xla: `inference_generator` in a `tf.function(jit_compile=True)` (XLA compiles
+  each input shape), whole images only;
 - pytorch-eager: the same network in PyTorch (torch is optional: pip install torch==2.13.0);
 - onnxruntime: the model exported with `export_generator`, if installed;
 - predecessor-pattern: reload the model file for every image, then `model.predict`
@@ -29,6 +31,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
@@ -39,7 +42,10 @@ from common import (  # noqa: E402
 )
 
 from super_resolution_gans.export import export_generator  # noqa: E402
-from super_resolution_gans.fast_inference import resolve_runtime  # noqa: E402
+from super_resolution_gans.fast_inference import (  # noqa: E402
+    inference_generator,
+    resolve_runtime,
+)
 from super_resolution_gans.inference import upscale_rgb  # noqa: E402
 
 
@@ -79,13 +85,15 @@ def torch_srresnet(generator: keras.Model):
             super().__init__()
             self.stem = nn.Sequential(conv("stem_conv"), prelu("stem_prelu"))
             self.blocks = nn.ModuleList(
-                nn.Sequential(conv(f"res{i}_conv1"), batchnorm(f"res{i}_bn1"), prelu(f"res{i}_prelu"),
+                nn.Sequential(conv(f"res{i}_conv1"), batchnorm(f"res{i}_bn1"),
+                              prelu(f"res{i}_prelu"),
                               conv(f"res{i}_conv2"), batchnorm(f"res{i}_bn2"))
                 for i in range(1, blocks + 1)
             )
             self.trunk = nn.Sequential(conv("trunk_conv"), batchnorm("trunk_bn"))
             self.upsample = nn.Sequential(*[
-                nn.Sequential(conv(f"upsample{i}_conv"), nn.PixelShuffle(2), prelu(f"upsample{i}_prelu"))
+                nn.Sequential(conv(f"upsample{i}_conv"), nn.PixelShuffle(2),
+                              prelu(f"upsample{i}_prelu"))
                 for i in (1, 2)
             ])
             self.output_conv = conv("output_conv")
@@ -104,7 +112,8 @@ def torch_srresnet(generator: keras.Model):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[64, 256])
-    parser.add_argument("--tiled", type=int, default=1024, help="LR size of the tiled run (0: none)")
+    parser.add_argument("--tiled", type=int, default=1024,
+                        help="LR size of the tiled run (0: none)")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
@@ -118,6 +127,8 @@ def main() -> None:
     if default_runtime != "tensorflow":
         runners["ours-tensorflow"] = lambda x, tile: upscale_rgb(
             generator, x, tile_size=tile, runtime="tensorflow")
+    xla = tf.function(inference_generator(generator), jit_compile=True)
+    runners["tensorflow-xla"] = lambda x, tile: xla(x[None])[0].numpy()
     workdir = Path(tempfile.mkdtemp(prefix="srgan-bench-"))
     if importlib.util.find_spec("torch"):
         import torch
@@ -136,7 +147,8 @@ def main() -> None:
 
         session = onnxruntime.InferenceSession(
             str(export_generator(generator, workdir / "g.onnx", format="onnx")))
-        runners["onnxruntime"] = lambda x, tile: session.run(None, {session.get_inputs()[0].name: x[None]})[0][0]
+        input_name = session.get_inputs()[0].name
+        runners["onnxruntime"] = lambda x, tile: session.run(None, {input_name: x[None]})[0][0]
     model_file = workdir / "g.keras"
     generator.save(model_file)
 
@@ -153,22 +165,23 @@ def main() -> None:
         if size == min(args.sizes) and not tile:
             case_runners["predecessor-pattern"] = predecessor
         if tile:  # whole-image runtimes are left out: the tiled case is the library's own
-            for name in ("keras-predict", "pytorch-eager", "onnxruntime"):
+            for name in ("keras-predict", "tensorflow-xla", "pytorch-eager", "onnxruntime"):
                 case_runners.pop(name, None)
         timed = {name: (lambda run=run: run(image, tile)) for name, run in case_runners.items()}
         results = interleaved_median_seconds({**timed, "matmul": matmul}, repeats=args.repeats)
         ceiling = matmul_flops / results.pop("matmul") / 1e9
         print(f"\nfp32 matmul ceiling, timed in turns with the rows below: {ceiling:.1f} GFLOP/s")
         print(f"{'runtime':<20} {'LR size':>11} {'seconds':>9} {'GFLOP/s':>8} {'/matmul':>8} "
-              f"{'/pytorch':>9} {'peak RSS':>9}")
+              f"{'/pytorch':>9}")
         torch_seconds = results.get("pytorch-eager")
         for name, seconds in results.items():
             gflops = flops / seconds / 1e9
             versus = f"{torch_seconds / seconds:>9.2f}" if torch_seconds else f"{'-':>9}"
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
             label = f"{size}x{size}" + (f" t{tile}" if tile else "")
             print(f"{name:<20} {label:>11} {seconds:>9.3f} {gflops:>8.1f} "
-                  f"{gflops / ceiling:>8.2f} {versus} {peak:>7.2f}GB")
+                  f"{gflops / ceiling:>8.2f} {versus}")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+        print(f"peak resident memory of this process so far: {peak:.2f} GB")
 
 
 if __name__ == "__main__":

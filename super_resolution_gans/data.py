@@ -413,8 +413,11 @@ def make_dataset(
         )
 
     if cache:
-        size = sum(info.width * info.height * 3 for info in hr_infos + (lr_infos or []))
-        logger.info("cache=True keeps about %.0f MB of decoded images in memory.", size / 2**20)
+        if training or crop_size is None:  # whole decoded images
+            pixels = sum(info.width * info.height for info in hr_infos + (lr_infos or []))
+        else:  # the center crops
+            pixels = len(hr_infos) * crop_size**2 * (1 + (1 / scale**2 if paired else 0))
+        logger.info("cache=True keeps about %.0f MB of images in memory.", pixels * 3 / 2**20)
 
     if repeat is None:
         repeat = -1 if training else 1

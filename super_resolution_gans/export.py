@@ -3,8 +3,9 @@
 `export_generator(model, path, format=...)` writes the inference copy of a generator
 (`inference_generator`: BatchNorm folded, output convolution before the last shuffle) as a
 TensorFlow SavedModel (a folder), a TFLite / LiteRT flatbuffer (`.tflite`), an ONNX model
-(`.onnx`, needs `tf2onnx`) or an OpenVINO IR (`.xml` + `.bin`, needs `openvino`). Every format takes float32 NHWC RGB in [0, 255] of any height and width and returns
-the super-resolved image in [0, 255] (clip and round it yourself). The files appear only when
+(`.onnx`, needs `tf2onnx`) or an OpenVINO IR (`.xml` + `.bin`, needs `openvino`). Every format
+takes float32 NHWC RGB in [0, 255] of any height and width and returns the super-resolved image
+in [0, 255] (clip and round it yourself). The files appear only when
 complete: the export runs in a temporary folder next to `path` and is then renamed into place.
 """
 

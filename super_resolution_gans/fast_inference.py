@@ -71,10 +71,8 @@ def inference_generator(generator: keras.Model) -> keras.Model:
     """
     try:
         architecture = generator_architecture(generator)
-    except ValueError:
+    except ValueError:  # another layout, or already an inference copy
         return generator
-    if generator.get_layer("output_conv").filters != 3:
-        return generator  # already the inference layout
     fast = build_generator(
         **architecture, batchnorm=False, subpixel_output=True, name=f"{generator.name}_inference"
     )
@@ -215,7 +213,13 @@ class _TensorFlowPredictor:
 
     def __init__(self, model: keras.Model, precision: str):
         self._float32 = self._compile(model)
-        self._float16 = self._compile(_as_float16(model)) if precision == "float16" else None
+        self._float16 = None
+        if precision == "float16":
+            try:
+                self._float16 = self._compile(_as_float16(model))
+            except ValueError as err:  # clone_model takes functional and sequential models only
+                warnings.warn(f"no float16 copy of {model.name} ({err}); using float32",
+                              RuntimeWarning, stacklevel=4)
 
     @staticmethod
     def _compile(model: keras.Model):
@@ -239,7 +243,8 @@ class _TensorFlowPredictor:
 
 
 def _as_float16(model: keras.Model) -> keras.Model:
-    """A copy of `model` with every layer under the mixed_float16 policy (float16 compute)."""
+    """A copy of `model` with every layer under the mixed_float16 policy: float16 compute, and
+    a float16 output (steps of 0.125 near 255, well under a grey level)."""
 
     def to_float16(layer: keras.layers.Layer) -> keras.layers.Layer:
         return layer.__class__.from_config({**layer.get_config(), "dtype": "mixed_float16"})

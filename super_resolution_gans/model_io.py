@@ -42,6 +42,11 @@ def generator_architecture(generator: keras.Model) -> dict[str, Any]:
     names = [layer.name for layer in generator.layers]
     if "stem_conv" not in names:
         raise ValueError(f"model {generator.name!r} was not built by build_generator")
+    if "trunk_bn" not in names or generator.get_layer("output_conv").filters != 3:
+        raise ValueError(
+            f"model {generator.name!r} is an inference copy (see inference_generator); "
+            "use the generator it was made from"
+        )
     upsample_blocks = sum(1 for name in names if name.endswith("_shuffle"))
     return {
         "scale": 2**upsample_blocks,

@@ -161,6 +161,7 @@ def _apply_constant_learning_rate(model: SRGAN, args: argparse.Namespace) -> Non
     for optimizer in (model.g_optimizer, model.d_optimizer):
         if optimizer is not None:
             optimizer.learning_rate = rate
+    logger.info("learning rate %g (--lr)", rate)
 
 
 def train(args: argparse.Namespace) -> Path:

@@ -75,8 +75,9 @@ def flat_layers(model: keras.Model):
 
 
 def randomize_weights(model: keras.Model, seed: int = 0) -> keras.Model:
-    """Gives BatchNorm statistics, PReLU slopes and a zero-initialised output convolution
-    non-trivial values, so that round trips and tiling tests exercise every weight."""
+    """Gives BatchNorm statistics, PReLU slopes, convolution biases and a zero-initialised
+    output convolution non-trivial values, so that round trips and tiling tests exercise every
+    weight."""
     rng = np.random.default_rng(seed)
     for layer in flat_layers(model):
         if isinstance(layer, keras.layers.BatchNormalization):
@@ -88,7 +89,11 @@ def randomize_weights(model: keras.Model, seed: int = 0) -> keras.Model:
         elif isinstance(layer, keras.layers.PReLU):
             shape = tuple(layer.alpha.shape)
             layer.alpha.assign(rng.uniform(0.05, 0.3, shape).astype("float32"))
-        elif isinstance(layer, keras.layers.Conv2D) and not np.any(layer.kernel.numpy()):
-            shape = tuple(layer.kernel.shape)
-            layer.kernel.assign(rng.normal(0.0, 0.02, shape).astype("float32"))
+        elif isinstance(layer, keras.layers.Conv2D):
+            if not np.any(layer.kernel.numpy()):
+                shape = tuple(layer.kernel.shape)
+                layer.kernel.assign(rng.normal(0.0, 0.02, shape).astype("float32"))
+            if layer.use_bias:
+                shape = tuple(layer.bias.shape)
+                layer.bias.assign(rng.normal(0.0, 0.05, shape).astype("float32"))
     return model

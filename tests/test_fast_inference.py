@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 from helpers import randomize_weights
 
-from super_resolution_gans import build_generator, inference_generator
+from super_resolution_gans import build_generator, inference_generator, save_generator
 from super_resolution_gans import fast_inference
 from super_resolution_gans.fast_inference import predictor_for, resolve_runtime
 from super_resolution_gans.inference import upscale_rgb
@@ -51,6 +51,17 @@ def test_output_conv_before_the_last_shuffle_gives_the_same_output(scale, global
 def test_inference_copy_of_an_inference_copy_is_itself(generator):
     fast = inference_generator(generator)
     assert inference_generator(fast) is fast
+
+
+def test_inference_copies_are_not_saved_as_generators(generator, tmp_path):
+    with pytest.raises(ValueError, match="is an inference copy"):
+        save_generator(inference_generator(generator), tmp_path / "copy.keras")
+    assert not list(tmp_path.iterdir())
+
+
+def test_subpixel_output_needs_the_folded_layout():
+    with pytest.raises(ValueError, match="needs batchnorm=False"):
+        build_generator(num_blocks=1, filters=8, subpixel_output=True)
 
 
 def test_folding_uses_the_batchnorm_statistics(generator, image):
@@ -130,6 +141,23 @@ def test_float16_output_is_used_when_it_is_sane(image, build):
     expected = generator(image, training=False).numpy()
     assert 0 < np.abs(output - expected).max() < 2.0  # float16 rounding, so float16 ran
     assert predictor._float16 is not None
+
+
+class WrappedGenerator(keras.Model):
+    def __init__(self, inner: keras.Model):
+        super().__init__()
+        self.inner = inner
+
+    def call(self, images):
+        return self.inner(images)
+
+
+def test_float16_of_a_subclassed_model_warns_and_uses_float32(image):
+    generator = WrappedGenerator(randomize_weights(build_generator(num_blocks=1, filters=8), seed=7))
+    with pytest.warns(RuntimeWarning, match="no float16 copy"):
+        predictor = predictor_for(generator, runtime="tensorflow", precision="float16")
+    expected = generator(image).numpy()
+    assert np.abs(predictor(image) - expected).max() < 1e-2
 
 
 @pytest.mark.parametrize("bad_value", [np.nan, 0.0], ids=["non-finite", "all-black"])
