@@ -118,11 +118,10 @@ def _subpixel_kernel(kernel: np.ndarray) -> np.ndarray:
     ):
         row, qy = divmod(a + dy, 2)
         column, qx = divmod(b + dx, 2)
-        source = (qy * 2 + qx) * in_channels
-        target = (a * 2 + b) * out_channels
-        sub[row + sub_radius, column + sub_radius,
-            source:source + in_channels, target:target + out_channels] = kernel[dy + radius,
-                                                                               dx + radius]
+        inputs = slice((qy * 2 + qx) * in_channels, (qy * 2 + qx + 1) * in_channels)
+        outputs = slice((a * 2 + b) * out_channels, (a * 2 + b + 1) * out_channels)
+        tap = kernel[dy + radius, dx + radius]
+        sub[row + sub_radius, column + sub_radius, inputs, outputs] = tap
     return sub
 
 
