@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,8 +27,6 @@ from .inference import upscale_rgb
 from .metrics import psnr_y, ssim_y
 from .model_io import load_generator
 from .models import output_scale
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@
 TensorFlow SavedModel (a folder), a TFLite / LiteRT flatbuffer (`.tflite`), an ONNX model
 (`.onnx`, needs `tf2onnx`) or an OpenVINO IR (`.xml` + `.bin`, needs `openvino`). Every format
 takes float32 NHWC RGB in [0, 255] of any height and width and returns the super-resolved image
-in [0, 255] (clip and round it yourself). The files appear only when
-complete: the export runs in a temporary folder next to `path` and is then renamed into place.
+in [0, 255] (clip and round it yourself). The files appear only when complete: the export runs
+in a temporary folder next to `path` and is then renamed into place.
 """
 
 from __future__ import annotations
