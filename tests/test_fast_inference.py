@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -10,7 +12,7 @@ from helpers import randomize_weights
 
 from super_resolution_gans import build_generator, inference_generator, save_generator
 from super_resolution_gans import fast_inference
-from super_resolution_gans.fast_inference import predictor_for, resolve_runtime
+from super_resolution_gans.fast_inference import predictor_for, resolve_runtime, stages_for
 from super_resolution_gans.inference import upscale_rgb
 from super_resolution_gans.models import build_seed_generator, wrap_signed_range
 
@@ -100,6 +102,50 @@ def test_predictors_are_cached_per_model_and_runtime(generator):
     assert predictor_for(generator, runtime="openvino") is not first
 
 
+@pytest.mark.parametrize("runtime", ["tensorflow", "openvino"])
+def test_the_fast_path_follows_changed_weights(image, runtime):
+    generator = randomize_weights(build_generator(num_blocks=1, filters=8), seed=8)
+    before = predictor_for(generator, runtime=runtime)
+    before(image)
+    layer = generator.get_layer("output_conv")  # as a training step or set_weights would
+    kernel, bias = layer.get_weights()
+    layer.set_weights([kernel * 0.5, bias + 0.3])
+    expected = generator(image, training=False).numpy()
+    assert np.abs(before(image) - expected).max() > 1.0  # a predictor keeps its weights
+    assert np.abs(predictor_for(generator, runtime=runtime)(image) - expected).max() < 1.0
+    tiled = upscale_rgb(generator, image[0], tile_size=8, runtime=runtime)  # two stages
+    assert np.abs(tiled - expected[0]).max() < 1.0
+
+
+@pytest.mark.parametrize("global_skip", [False, True])
+def test_the_trunk_and_tail_stages_compose_to_the_generator(image, global_skip):
+    generator = randomize_weights(
+        build_generator(num_blocks=2, filters=16, global_skip=global_skip), seed=9
+    )
+    trunk, tail = stages_for(generator, runtime="tensorflow")
+    features = trunk.predict(image)
+    assert features.shape == (*image.shape[:3], 16)  # the trunk's 16 filters at LR size
+    inputs = (features, image) if global_skip else (features,)
+    assert len(tail.model.inputs) == len(inputs)
+    expected = generator(image, training=False).numpy()
+    assert np.abs(tail.predict(*inputs) - expected).max() < 1e-2
+
+
+def test_models_of_other_layouts_have_no_stages():
+    assert stages_for(wrap_signed_range(build_seed_generator(1)), runtime="tensorflow") is None
+
+
+def test_float16_trunk_features_near_zero_are_not_taken_for_a_black_image(image):
+    generator = randomize_weights(build_generator(num_blocks=1, filters=8), seed=10)
+    trunk, _tail = stages_for(generator, runtime="tensorflow", precision="float16")
+    trunk.predict._float16 = lambda batch: tf.zeros(tf.concat([tf.shape(batch)[:3], [8]], 0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback warning
+        features = trunk.predict(image)
+    assert not features.any()
+    assert trunk.predict._float16 is not None
+
+
 def test_auto_runtime_follows_the_environment_variable(monkeypatch):
     monkeypatch.setenv(fast_inference.RUNTIME_ENV_VAR, "tensorflow")
     assert resolve_runtime("auto") == "tensorflow"
@@ -185,9 +231,9 @@ def test_openvino_compiles_once_per_input_shape_and_bounds_the_cache(generator, 
     predictor._compiled.clear()
     for shape in [(1, 8, 8, 3), (1, 8, 8, 3), (1, 9, 8, 3)]:
         predictor(np.zeros(shape, "float32"))
-    assert list(predictor._compiled) == [(1, 8, 8, 3), (1, 9, 8, 3)]
+    assert list(predictor._compiled) == [((1, 8, 8, 3),), ((1, 9, 8, 3),)]
     predictor(np.zeros((2, 5, 5, 3), "float32"))  # a third shape evicts the oldest
-    assert list(predictor._compiled) == [(1, 9, 8, 3), (2, 5, 5, 3)]
+    assert list(predictor._compiled) == [((1, 9, 8, 3),), ((2, 5, 5, 3),)]
 
 
 def test_bfloat16_is_an_openvino_option_close_to_float32(generator, image):

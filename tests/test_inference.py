@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import math
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 from helpers import randomize_weights
 
 from super_resolution_gans import fast_inference, inference
-from super_resolution_gans.fast_inference import predictor_for
+from super_resolution_gans.fast_inference import Stage, predictor_for
 from super_resolution_gans.inference import (
+    activation_bytes_per_pixel,
     choose_tile_size,
     receptive_radius,
     super_resolve,
@@ -81,21 +83,30 @@ def plain_whole(plain_generator, image):
 
 @pytest.fixture
 def count_predictions(monkeypatch):
-    """Records the batch shape of every prediction `upscale_rgb` makes."""
-    shapes = []
-    real = inference.predictor_for
+    """Records `(part, batch shape of the first input)` of every prediction `upscale_rgb`
+    makes; part is "whole", or "trunk" / "tail" for the two stages."""
+    calls = []
 
-    def counting(model, **kwargs):
-        predict = real(model, **kwargs)
-
-        def wrapped(batch):
-            shapes.append(batch.shape)
-            return predict(batch)
+    def recording(part, predict):
+        def wrapped(*batches):
+            calls.append((part, batches[0].shape))
+            return predict(*batches)
 
         return wrapped
 
-    monkeypatch.setattr(inference, "predictor_for", counting)
-    return shapes
+    real_predictor_for, real_stages_for = inference.predictor_for, inference.stages_for
+
+    def stages_for(model, **kwargs):
+        stages = real_stages_for(model, **kwargs)
+        if stages is None:
+            return None
+        return tuple(Stage(stage.model, recording(part, stage.predict))
+                     for part, stage in zip(("trunk", "tail"), stages))
+
+    monkeypatch.setattr(inference, "predictor_for",
+                        lambda model, **kwargs: recording("whole", real_predictor_for(model, **kwargs)))
+    monkeypatch.setattr(inference, "stages_for", stages_for)
+    return calls
 
 
 # ------------------------------------------------------------------------------------------
@@ -140,7 +151,7 @@ def test_tiled_equals_whole_for_global_skip_generator(skip_generator, image):
     assert np.abs(tiled - whole).max() <= SEAMLESS
 
 
-def test_tiled_equals_whole_for_seed_layout(seed_generator):
+def test_tiled_equals_whole_for_seed_layout(seed_generator, count_predictions):
     # Smaller than 70x90: the seed's 256-channel convolutions at 4x are costly on a CPU.
     # 2x3 tiles of 12 with the default overlap (radius 11).
     image = _test_image(24, 30, seed=4)
@@ -148,6 +159,9 @@ def test_tiled_equals_whole_for_seed_layout(seed_generator):
     tiled = upscale_rgb(seed_generator, image, tile_size=12, runtime=RUNTIME)
     assert tiled.shape == (96, 120, 3)
     assert np.abs(tiled - whole).max() <= SEAMLESS
+    # Not of build_generator's layout: tiled in one stage, the whole model on every tile.
+    assert {part for part, _ in count_predictions} == {"whole"}
+    assert len(count_predictions) == 1 + 6
 
 
 def test_tiles_without_overlap_show_seams(plain_generator, image, plain_whole):
@@ -158,13 +172,13 @@ def test_tiles_without_overlap_show_seams(plain_generator, image, plain_whole):
 def test_batched_tiles_give_the_same_result(plain_generator, image, plain_whole, count_predictions):
     tiled = upscale_rgb(plain_generator, image, tile_size=16, tile_batch_size=4, runtime=RUNTIME)
     assert np.abs(tiled - plain_whole).max() <= SEAMLESS
-    assert max(shape[0] for shape in count_predictions) == 4
+    assert max(shape[0] for part, shape in count_predictions if part == "tail") == 4
 
 
 def test_auto_tile_size_runs_small_images_whole(plain_generator, image, count_predictions):
     assert choose_tile_size(plain_generator, 70, 90, overlap=12) == 0
     upscale_rgb(plain_generator, image, runtime=RUNTIME)  # tile_size=None
-    assert count_predictions == [(1, 70, 90, 3)]
+    assert count_predictions == [("whole", (1, 70, 90, 3))]
 
 
 def test_auto_tile_size_tiles_large_images_seamlessly(
@@ -175,6 +189,82 @@ def test_auto_tile_size_tiles_large_images_seamlessly(
     tiled = upscale_rgb(plain_generator, image, runtime=RUNTIME)  # tile_size=None
     assert len(count_predictions) > 1
     assert np.abs(tiled - plain_whole).max() <= SEAMLESS
+
+
+# ------------------------------------------------------------------------------------------
+# Two stages: the trunk on large tiles, the upsampling tail on small ones
+
+
+def test_default_overlap_tiles_the_trunk_and_the_tail_separately(
+    plain_generator, image, plain_whole, count_predictions
+):
+    tiled = upscale_rgb(plain_generator, image, tile_size=16, runtime=RUNTIME)
+    assert np.abs(tiled - plain_whole).max() <= SEAMLESS
+    assert {part for part, _ in count_predictions} == {"trunk", "tail"}
+    trunk_shapes = {shape for part, shape in count_predictions if part == "trunk"}
+    tail_shapes = {shape for part, shape in count_predictions if part == "tail"}
+    assert len(trunk_shapes) == 1  # near-equal tiles: every trunk window has one shape
+    [(_, trunk_height, trunk_width, _)] = trunk_shapes
+    tail_radius = 3  # 3x3 conv at 1x (1), 3x3 at 2x (0.5), 5x5 output conv at 2x (1)
+    for _, height, width, channels in tail_shapes:
+        assert channels == 16  # the trunk's features
+        assert height <= 16 + 2 * tail_radius and width <= 16 + 2 * tail_radius
+        assert height < trunk_height and width < trunk_width
+
+
+def test_an_explicit_overlap_tiles_the_whole_model(
+    plain_generator, image, plain_whole, count_predictions
+):
+    tiled = upscale_rgb(plain_generator, image, tile_size=16, tile_overlap=12, runtime=RUNTIME)
+    assert np.abs(tiled - plain_whole).max() <= SEAMLESS
+    assert {part for part, _ in count_predictions} == {"whole"}
+
+
+@pytest.mark.parametrize("fixture", ["plain_generator", "skip_generator"])
+def test_two_stage_tiling_on_openvino_equals_the_whole_image(fixture, request):
+    # The tail of a global-skip generator takes two inputs: the features and the LR image.
+    generator = request.getfixturevalue(fixture)
+    image = _test_image(30, 41, seed=6)
+    whole = upscale_rgb(generator, image, tile_size=0, runtime=RUNTIME)
+    tiled = upscale_rgb(generator, image, tile_size=12, runtime="openvino")
+    assert np.abs(tiled - whole).max() <= SEAMLESS
+
+
+@pytest.mark.parametrize(
+    "piece, tile, overlap, bound",
+    [
+        ((0, 70), 16, 12, (0, 70)),  # a whole image axis
+        ((0, 10), 4, 3, (0, 10)),
+        ((20, 45), 8, 3, (17, 48)),  # a trunk tile's piece inside its context
+        ((0, 5), 16, 2, (0, 5)),  # one piece, window clipped to the bound
+        ((3, 100), 30, 40, (0, 100)),  # more context than tile
+    ],
+)
+def test_tile_spans_partition_the_piece_into_equal_windows_with_enough_context(
+    piece, tile, overlap, bound
+):
+    spans = inference._spans(piece, tile, overlap, bound)
+    pieces = [span for span, _ in spans]
+    assert pieces[0][0] == piece[0] and pieces[-1][1] == piece[1]
+    assert all(first[1] == second[0] for first, second in zip(pieces, pieces[1:]))
+    assert all(0 < stop - start <= tile for start, stop in pieces)
+    assert len({stop - start for _, (start, stop) in spans}) == 1
+    for (start, stop), (window_start, window_stop) in spans:
+        assert bound[0] <= window_start <= max(start - overlap, bound[0])
+        assert min(stop + overlap, bound[1]) <= window_stop <= bound[1]
+
+
+def test_activation_estimate_follows_the_widest_convolution_and_the_runtime():
+    generator = build_generator()  # widest: 256 channels at 2x, 1024 floats per LR pixel
+    assert activation_bytes_per_pixel(generator) == 4 * (4 * 1024 + 256)
+    assert activation_bytes_per_pixel(generator, "openvino") == 4 * (1.25 * 1024 + 256)
+    trunk = keras.Model(generator.input, generator.get_layer("trunk_add").output)
+    assert activation_bytes_per_pixel(trunk) == 4 * (4 * 64 + 256)
+    # The predecessor's layout: a 256-channel convolution at 4x, 4096 floats per LR pixel.
+    assert activation_bytes_per_pixel(build_seed_generator(1)) == 4 * (4 * 4096 + 256)
+    # OpenVINO reuses its buffers: the paper's network runs a 256x256 image in one pass.
+    assert choose_tile_size(generator, 256, 256, 40, "openvino") == 0
+    assert choose_tile_size(generator, 256, 256, 40, "tensorflow") > 0
 
 
 @pytest.mark.parametrize(
