@@ -2,7 +2,10 @@
 
     python benchmarks/compare_runtimes.py [--sizes 64 256] [--tiled 1024]
 
-For LR inputs of each size (and a tiled run at --tiled), prints median seconds, achieved
+For LR inputs of each size (whole images), and a run at --tiled with the library's automatic
+tiling (its default for any image: two stages, see `super_resolution_gans.inference`) next to
+single-stage tiles of --single-tile pixels (the tiling of earlier versions), prints median
+seconds, achieved
 GFLOP/s, the ratio to the fp32 matmul GFLOP/s and the ratio to PyTorch CPU eager
 (channels-last), then the peak resident memory of the process so far. The runtimes and a
 2048x2048 TensorFlow matmul are timed in turns (one run of each per round), so a shared
@@ -46,7 +49,7 @@ from super_resolution_gans.fast_inference import (  # noqa: E402
     inference_generator,
     resolve_runtime,
 )
-from super_resolution_gans.inference import upscale_rgb  # noqa: E402
+from super_resolution_gans.inference import receptive_radius, upscale_rgb  # noqa: E402
 
 
 def torch_srresnet(generator: keras.Model):
@@ -113,7 +116,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--tiled", type=int, default=1024,
-                        help="LR size of the tiled run (0: none)")
+                        help="LR size of the automatically tiled run (0: none)")
+    parser.add_argument("--single-tile", type=int, default=208,
+                        help="tile size of the single-stage rows of the tiled run (0: none); "
+                             "208 is what earlier versions chose for 1024x1024")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
@@ -127,6 +133,11 @@ def main() -> None:
     if default_runtime != "tensorflow":
         runners["ours-tensorflow"] = lambda x, tile: upscale_rgb(
             generator, x, tile_size=tile, runtime="tensorflow")
+    radius = receptive_radius(generator)
+    single_stage = {  # tile_overlap given: one stage, the whole network on every tile
+        f"ours, single-stage t{args.single_tile}": lambda x, tile: upscale_rgb(
+            generator, x, tile_size=args.single_tile, tile_overlap=radius),
+    }
     xla = tf.function(inference_generator(generator), jit_compile=True)
     runners["tensorflow-xla"] = lambda x, tile: xla(x[None])[0].numpy()
     workdir = Path(tempfile.mkdtemp(prefix="srgan-bench-"))
@@ -157,16 +168,19 @@ def main() -> None:
         return model.predict(x[None], verbose=0)[0]
 
     rng = np.random.default_rng(0)
-    cases = [(size, 0) for size in args.sizes] + ([(args.tiled, 256)] if args.tiled else [])
+    # tile 0: one pass over the whole image; None: the library's automatic tiling.
+    cases = [(size, 0) for size in args.sizes] + ([(args.tiled, None)] if args.tiled else [])
     for size, tile in cases:
         image = rng.uniform(0, 255, (size, size, 3)).astype(np.float32)
         flops = conv_flops(generator, size, size)
         case_runners = dict(runners)
-        if size == min(args.sizes) and not tile:
+        if size == min(args.sizes) and tile == 0:
             case_runners["predecessor-pattern"] = predecessor
-        if tile:  # whole-image runtimes are left out: the tiled case is the library's own
+        if tile is None:  # whole-image runtimes are left out: the tiled case is the library's
             for name in ("keras-predict", "tensorflow-xla", "pytorch-eager", "onnxruntime"):
                 case_runners.pop(name, None)
+            if args.single_tile:
+                case_runners.update(single_stage)
         timed = {name: (lambda run=run: run(image, tile)) for name, run in case_runners.items()}
         results = interleaved_median_seconds({**timed, "matmul": matmul}, repeats=args.repeats)
         ceiling = matmul_flops / results.pop("matmul") / 1e9
@@ -177,7 +191,7 @@ def main() -> None:
         for name, seconds in results.items():
             gflops = flops / seconds / 1e9
             versus = f"{torch_seconds / seconds:>9.2f}" if torch_seconds else f"{'-':>9}"
-            label = f"{size}x{size}" + (f" t{tile}" if tile else "")
+            label = f"{size}x{size}" + (" tiled" if tile is None else "")
             print(f"{name:<20} {label:>11} {seconds:>9.3f} {gflops:>8.1f} "
                   f"{gflops / ceiling:>8.2f} {versus}")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2

@@ -188,14 +188,17 @@ class _FastCopy:
 
     def __init__(self, generator: keras.Model):
         variables = [weight.value for weight in generator.weights]
-        snapshot = [tf.constant(variable) for variable in variables]
-        # One graph comparing every variable with its snapshot: about 3 ms for the paper's
-        # SRResNet, against 10 ms for the same comparison in numpy.
+
+        def flat_weights() -> tf.Tensor:  # bit patterns: NaN equals NaN, float16 fits too
+            bits = [tf.bitcast(tf.cast(tf.reshape(v, [-1]), tf.float32), tf.int32)
+                    for v in variables]
+            return tf.concat([tf.zeros([0], tf.int32)] + bits, 0)
+
+        snapshot = flat_weights()
+        # One graph comparing every weight with its snapshot: 2 ms for the paper's SRResNet
+        # (225 variables), against 13 ms to read them into numpy.
         self.current = tf.function(
-            lambda: tf.reduce_all(
-                [tf.constant(True)]
-                + [tf.reduce_all(tf.equal(v, s)) for v, s in zip(variables, snapshot)]
-            )
+            lambda: tf.reduce_all(tf.equal(flat_weights(), snapshot)), autograph=False
         )
         self.model = inference_generator(generator)
         self.stage_models = _split_at_trunk(self.model)
@@ -313,7 +316,8 @@ def _predictor(
 
 class _TensorFlowPredictor:
     """A `tf.function` with a dynamic NHWC signature per model input; float16 with a float32
-    fallback when the output is non-finite (or, for an `image_output`, all black)."""
+    fallback when the output is non-finite or, for an `image_output`, all black where the
+    float32 output is not."""
 
     def __init__(self, model: keras.Model, precision: str, image_output: bool = True):
         self._image_output = image_output
@@ -339,17 +343,22 @@ class _TensorFlowPredictor:
         return tf.function(predict, input_signature=signature)
 
     def __call__(self, *inputs: np.ndarray) -> np.ndarray:
-        if self._float16 is not None:
-            output = self._float16(*inputs).numpy()
-            if np.isfinite(output).all() and (not self._image_output or output.max() > 0.5):
-                return output
-            warnings.warn(
-                "float16 inference gave non-finite or all-black output; using float32",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-            self._float16 = None
-        return self._float32(*inputs).numpy()
+        if self._float16 is None:
+            return self._float32(*inputs).numpy()
+        output = self._float16(*inputs).numpy()
+        finite = np.isfinite(output).all()
+        if finite and (not self._image_output or output.max() > 0.5):
+            return output
+        reference = self._float32(*inputs).numpy()
+        if finite and reference.max() <= 0.5:  # a black image (or tile): float16 was right
+            return reference
+        warnings.warn(
+            "float16 inference gave non-finite or all-black output; using float32",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        self._float16 = None
+        return reference
 
 
 def _as_float16(model: keras.Model) -> keras.Model:

@@ -152,7 +152,8 @@ def upscale_rgb(
             memory); 0 for one pass, None to choose from the image size.
         tile_overlap: LR pixels of context around each tile; defaults to `receptive_radius`
             (and then to two-stage tiling where the model allows it, see the module docstring).
-        tile_batch_size: how many tiles run together (all tiles of a stage have one shape).
+        tile_batch_size: how many tiles run together (of one image, or of one trunk tile in
+            two-stage tiling: tiles of one shape).
         progress: show a progress bar over the tiles.
         runtime: "auto", "tensorflow" or "openvino" (see `fast_inference`).
         precision: "float32", "float16" (GPU) or "bfloat16" (OpenVINO); see `predictor_for`.

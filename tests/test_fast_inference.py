@@ -218,6 +218,19 @@ def test_float16_falls_back_to_float32_with_a_warning(image, bad_value):
     assert predictor._float16 is None  # later calls go straight to float32
 
 
+def test_float16_keeps_running_on_a_black_image():
+    generator = build_generator(num_blocks=1, filters=8)
+    black = np.zeros((1, 9, 9, 3), "float32")
+    predictor = predictor_for(generator, runtime="tensorflow", precision="float16")
+    # A model that maps black to black, in both precisions:
+    predictor._float16 = lambda batch: tf.zeros(tf.shape(batch) * [1, 4, 4, 1])
+    predictor._float32 = lambda batch: tf.zeros(tf.shape(batch) * [1, 4, 4, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback warning: float32 is black too
+        assert not predictor(black).any()
+    assert predictor._float16 is not None
+
+
 def test_upscale_rgb_gives_the_same_image_on_both_runtimes_tiled(generator):
     rgb = np.random.default_rng(2).uniform(0, 255, (40, 50, 3)).astype("float32")
     whole = upscale_rgb(generator, rgb, tile_size=0, runtime="tensorflow")
