@@ -2,18 +2,20 @@
 
     python benchmarks/compare_runtimes.py [--sizes 64 256] [--tiled 1024]
 
-For LR inputs of each size (whole images), and a run at --tiled with the library's automatic
-tiling (its default for any image: two stages, see `super_resolution_gans.inference`) next to
-single-stage tiles of --single-tile pixels (the tiling of earlier versions), prints median
-seconds, achieved
-GFLOP/s, the ratio to the fp32 matmul GFLOP/s and the ratio to PyTorch CPU eager
-(channels-last), then the peak resident memory of the process so far. The runtimes and a
+For LR inputs of each size (whole images), and for a run at --tiled with the library's
+automatic tiling (its default for any image: two stages, see `super_resolution_gans.inference`)
+next to single-stage tiles of --single-tile pixels (the tiling of earlier versions, which
+computed the same pixels), prints median seconds, achieved GFLOP/s, the ratio to the fp32
+matmul GFLOP/s and the ratio to PyTorch CPU eager (channels-last), then the peak resident
+memory of the process so far. The runtimes and a
 2048x2048 TensorFlow matmul are timed in turns (one run of each per round), so a shared
 machine's drifting speed affects them alike. Rows:
 - ours: the library's default path (`upscale_rgb`, runtime "auto": OpenVINO when installed on
   a machine without a GPU);
 - ours-tensorflow: the library's TensorFlow path (`inference_generator` in a tf.function),
   when the default is OpenVINO;
+- ours, single-stage tNNN: the default runtime with `tile_overlap` given, which tiles the whole
+  network (tiled run only);
 - keras-predict: plain `model.predict` on the unfolded generator;
 - tensorflow-xla: `inference_generator` in a `tf.function(jit_compile=True)` (XLA compiles
   each input shape), whole images only;
@@ -181,18 +183,19 @@ def main() -> None:
                 case_runners.pop(name, None)
             if args.single_tile:
                 case_runners.update(single_stage)
-        timed = {name: (lambda run=run: run(image, tile)) for name, run in case_runners.items()}
+        timed = {name: (lambda run=run, image=image, tile=tile: run(image, tile))
+                 for name, run in case_runners.items()}
         results = interleaved_median_seconds({**timed, "matmul": matmul}, repeats=args.repeats)
         ceiling = matmul_flops / results.pop("matmul") / 1e9
         print(f"\nfp32 matmul ceiling, timed in turns with the rows below: {ceiling:.1f} GFLOP/s")
-        print(f"{'runtime':<20} {'LR size':>11} {'seconds':>9} {'GFLOP/s':>8} {'/matmul':>8} "
+        print(f"{'runtime':<26} {'LR size':>15} {'seconds':>9} {'GFLOP/s':>8} {'/matmul':>8} "
               f"{'/pytorch':>9}")
         torch_seconds = results.get("pytorch-eager")
         for name, seconds in results.items():
             gflops = flops / seconds / 1e9
             versus = f"{torch_seconds / seconds:>9.2f}" if torch_seconds else f"{'-':>9}"
             label = f"{size}x{size}" + (" tiled" if tile is None else "")
-            print(f"{name:<20} {label:>11} {seconds:>9.3f} {gflops:>8.1f} "
+            print(f"{name:<26} {label:>15} {seconds:>9.3f} {gflops:>8.1f} "
                   f"{gflops / ceiling:>8.2f} {versus}")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
         print(f"peak resident memory of this process so far: {peak:.2f} GB")

@@ -20,6 +20,7 @@ was made from and is made again once the generator's weights change (training, `
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import math
@@ -29,7 +30,6 @@ import threading
 import warnings
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -169,17 +169,22 @@ def _openvino_available() -> bool:
     return True
 
 
-@dataclass(frozen=True)
 class Stage:
     """One part of a generator's inference copy and a fast callable running it.
 
     The trunk stage takes the LR image and returns its features at LR resolution; the tail
     stage takes those features (and the LR image too, for generators with a global skip: one
-    batch per entry of `model.inputs`, in that order) and returns the output image.
+    batch per entry of `model.inputs`, in that order) and returns the output image. The
+    callable, `predict`, is made on first use (for OpenVINO, that converts the model).
     """
 
-    model: keras.Model
-    predict: Predictor
+    def __init__(self, model: keras.Model, make_predict: Callable[[], Predictor]):
+        self.model = model
+        self._make_predict = make_predict
+
+    @property
+    def predict(self) -> Predictor:
+        return self._make_predict()  # cached per part, runtime and precision
 
 
 class _FastCopy:
@@ -212,9 +217,13 @@ def _split_at_trunk(model: keras.Model) -> tuple[keras.Model, keras.Model] | Non
     if "trunk_add" not in names:
         return None
     features = model.get_layer("trunk_add").output
-    trunk = keras.Model(model.input, features, name=f"{model.name}_trunk")
+    # The tail's inputs in this order: `inference._upscale_in_two_stages` passes them so.
     tail_inputs = [features, model.input] if "global_skip_add" in names else features
-    return trunk, keras.Model(tail_inputs, model.output, name=f"{model.name}_tail")
+    try:
+        trunk = keras.Model(model.input, features, name=f"{model.name}_trunk")
+        return trunk, keras.Model(tail_inputs, model.output, name=f"{model.name}_tail")
+    except ValueError:  # a foreign model with such a layer that does not cut there
+        return None
 
 
 def _fast_copy(generator: keras.Model) -> _FastCopy:
@@ -268,8 +277,9 @@ def stages_for(
     if copy.stage_models is None:
         return None
     return tuple(
-        Stage(model, _predictor(copy, part, model, runtimes, precision, generator.name))
-        for part, model in zip(("trunk", "tail"), copy.stage_models)
+        Stage(model, functools.partial(
+            _predictor, copy, part, model, runtimes, precision, generator.name))
+        for part, model in zip(("trunk", "tail"), copy.stage_models, strict=True)
     )
 
 
@@ -316,11 +326,14 @@ def _predictor(
 
 class _TensorFlowPredictor:
     """A `tf.function` with a dynamic NHWC signature per model input; float16 with a float32
-    fallback when the output is non-finite or, for an `image_output`, all black where the
-    float32 output is not."""
+    fallback when the float16 output is non-finite, or, for an `image_output`, all black
+    before any output was not, and the float32 output is not so too."""
+
+    runtime = "tensorflow"
 
     def __init__(self, model: keras.Model, precision: str, image_output: bool = True):
         self._image_output = image_output
+        self._seen_light = False  # an output that was not all black: float16 works
         self._float32 = self._compile(model)
         self._float16 = None
         if precision == "float16":
@@ -346,11 +359,10 @@ class _TensorFlowPredictor:
         if self._float16 is None:
             return self._float32(*inputs).numpy()
         output = self._float16(*inputs).numpy()
-        finite = np.isfinite(output).all()
-        if finite and (not self._image_output or output.max() > 0.5):
+        if not self._looks_wrong(output):
             return output
         reference = self._float32(*inputs).numpy()
-        if finite and reference.max() <= 0.5:  # a black image (or tile): float16 was right
+        if self._looks_wrong(reference):  # float32 gives the same: the input, not float16
             return reference
         warnings.warn(
             "float16 inference gave non-finite or all-black output; using float32",
@@ -359,6 +371,14 @@ class _TensorFlowPredictor:
         )
         self._float16 = None
         return reference
+
+    def _looks_wrong(self, output: np.ndarray) -> bool:
+        if not np.isfinite(output).all():
+            return True
+        if not self._image_output or self._seen_light:
+            return False
+        self._seen_light = bool(output.max() > 0.5)
+        return not self._seen_light
 
 
 def _as_float16(model: keras.Model) -> keras.Model:
@@ -375,10 +395,11 @@ def _as_float16(model: keras.Model) -> keras.Model:
 
 class _OpenVINOPredictor:
     """OpenVINO CPU inference, compiled for each set of input shapes it meets: static shapes
-    run about 30% faster than one dynamic-shape compilation. The tiles of an image all have
-    one shape (`upscale_rgb`), so keeping the two most recent compilations avoids recompiling
-    while bounding the memory their activation buffers take."""
+    run about 30% faster than one dynamic-shape compilation. The tiles of one stage of an image
+    all have one shape (`upscale_rgb`), so keeping the two most recent compilations avoids
+    recompiling while bounding the memory their activation buffers take."""
 
+    runtime = "openvino"
     _MAX_SHAPES = 2  # each compiled shape holds its own activation buffers
 
     def __init__(self, model: keras.Model, precision: str):

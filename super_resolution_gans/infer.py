@@ -109,11 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a generator file (.keras, .weights.h5, or a SuperResolution-GANs 0.0.x .h5), an "
              f"http(s) URL to one, or a registered name; default: the shipped {DEFAULT_MODEL!r}")
     add("--tileSize", "--tile-size", dest="tile_size", type=_non_negative_int, metavar="N",
-        help="process the image in NxN-pixel LR tiles to bound memory (seamless); 0 = whole "
-             "image in one pass; default: chosen from the image size")
+        help="process the image in LR tiles of at most NxN pixels to bound memory "
+             "(seamless); 0 = whole image in one pass; default: chosen from the image size")
     add("--tileOverlap", "--tile-overlap", dest="tile_overlap", type=_non_negative_int,
         metavar="N", help="LR pixels of context around each tile; default: the network's "
-                          "receptive radius, which makes tiles seamless")
+                          "receptive radius, which makes tiles seamless (and tiles the "
+                          "library's generators in two stages, trunk and upsampling)")
     add("--tileBatchSize", "--tile-batch-size", dest="tile_batch_size", type=_positive_int,
         default=1, metavar="N", help="tiles run together in one batch (default: 1)")
     add("--maxPixels", "--max-pixels", dest="max_pixels", type=_non_negative_int,

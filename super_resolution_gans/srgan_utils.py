@@ -48,8 +48,8 @@ def SRGAN_predict(  # noqa: N802 (the predecessor's public name)
         model_path: a model file (`.keras`, `.weights.h5`, or the predecessor's Keras-2 `.h5`),
             an http(s) URL to one, a registered name (`weights.list_pretrained()`), a loaded
             generator, or None for the weights shipped with the package.
-        tile_size: LR tile side in pixels; 0 for one pass over the whole image, None to choose
-            from the image size (see `inference` for the tiling contract).
+        tile_size: LR tile side in pixels at most; 0 for one pass over the whole image, None
+            to choose from the image size (see `inference` for the tiling contract).
         tile_overlap: LR pixels of context around each tile; defaults to the network's
             receptive radius, which makes the tiled result equal the whole-image one.
         output_path: also write the super-resolved image there (atomically; the format follows

@@ -10,8 +10,12 @@ import pytest
 import tensorflow as tf
 from helpers import randomize_weights
 
-from super_resolution_gans import build_generator, inference_generator, save_generator
-from super_resolution_gans import fast_inference
+from super_resolution_gans import (
+    build_generator,
+    fast_inference,
+    inference_generator,
+    save_generator,
+)
 from super_resolution_gans.fast_inference import predictor_for, resolve_runtime, stages_for
 from super_resolution_gans.inference import upscale_rgb
 from super_resolution_gans.models import build_seed_generator, wrap_signed_range
@@ -133,6 +137,12 @@ def test_the_trunk_and_tail_stages_compose_to_the_generator(image, global_skip):
 
 def test_models_of_other_layouts_have_no_stages():
     assert stages_for(wrap_signed_range(build_seed_generator(1)), runtime="tensorflow") is None
+    # A layer named like the trunk's end, where the graph does not cut in two:
+    inputs = keras.Input((None, None, 3))
+    features = keras.layers.Conv2D(4, 3, padding="same")(inputs)
+    joined = keras.layers.Add(name="trunk_add")([features, features])
+    outputs = keras.layers.Conv2D(3, 3, padding="same")(keras.layers.Add()([joined, features]))
+    assert stages_for(keras.Model(inputs, outputs), runtime="tensorflow") is None
 
 
 def test_float16_trunk_features_near_zero_are_not_taken_for_a_black_image(image):
@@ -229,6 +239,30 @@ def test_float16_keeps_running_on_a_black_image():
         warnings.simplefilter("error")  # no fallback warning: float32 is black too
         assert not predictor(black).any()
     assert predictor._float16 is not None
+
+
+def test_float16_is_not_blamed_for_what_float32_does_too(image):
+    generator = build_generator(num_blocks=1, filters=8)
+    predictor = predictor_for(generator, runtime="tensorflow", precision="float16")
+    nan = lambda batch: tf.fill(tf.shape(batch) * [1, 4, 4, 1], np.nan)  # noqa: E731
+    predictor._float16 = predictor._float32 = nan  # as for an input with NaN
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(predictor(image)).all()
+    assert predictor._float16 is not None
+
+
+def test_float16_black_tiles_are_trusted_once_an_output_was_not_black(generator, image):
+    predictor = predictor_for(generator, runtime="tensorflow", precision="float16")
+    predictor(image)  # a random image and network: not black
+    black = np.zeros((1, 9, 9, 3), "float32")
+    predictor._float16 = lambda batch: tf.zeros(tf.shape(batch) * [1, 4, 4, 1])
+
+    def not_called(batch):
+        raise AssertionError("float32 should not run: float16 has shown that it works")
+
+    predictor._float32 = not_called
+    assert not predictor(black).any()
 
 
 def test_upscale_rgb_gives_the_same_image_on_both_runtimes_tiled(generator):

@@ -92,6 +92,7 @@ def count_predictions(monkeypatch):
             calls.append((part, batches[0].shape))
             return predict(*batches)
 
+        wrapped.runtime = predict.runtime
         return wrapped
 
     real_predictor_for, real_stages_for = inference.predictor_for, inference.stages_for
@@ -100,11 +101,15 @@ def count_predictions(monkeypatch):
         stages = real_stages_for(model, **kwargs)
         if stages is None:
             return None
-        return tuple(Stage(stage.model, recording(part, stage.predict))
-                     for part, stage in zip(("trunk", "tail"), stages))
+        return tuple(
+            Stage(stage.model, lambda part=part, stage=stage: recording(part, stage.predict))
+            for part, stage in zip(("trunk", "tail"), stages, strict=True)
+        )
 
-    monkeypatch.setattr(inference, "predictor_for",
-                        lambda model, **kwargs: recording("whole", real_predictor_for(model, **kwargs)))
+    def predictor_for(model, **kwargs):
+        return recording("whole", real_predictor_for(model, **kwargs))
+
+    monkeypatch.setattr(inference, "predictor_for", predictor_for)
     monkeypatch.setattr(inference, "stages_for", stages_for)
     return calls
 
@@ -153,15 +158,15 @@ def test_tiled_equals_whole_for_global_skip_generator(skip_generator, image):
 
 def test_tiled_equals_whole_for_seed_layout(seed_generator, count_predictions):
     # Smaller than 70x90: the seed's 256-channel convolutions at 4x are costly on a CPU.
-    # 2x3 tiles of 12 with the default overlap (radius 11).
+    # Tiles of 4 with the default overlap (radius 11): windows of 26, the image's 24 rows in
+    # one, its 30 columns in two.
     image = _test_image(24, 30, seed=4)
     whole = upscale_rgb(seed_generator, image, tile_size=0, runtime=RUNTIME)
-    tiled = upscale_rgb(seed_generator, image, tile_size=12, runtime=RUNTIME)
+    tiled = upscale_rgb(seed_generator, image, tile_size=4, runtime=RUNTIME)
     assert tiled.shape == (96, 120, 3)
     assert np.abs(tiled - whole).max() <= SEAMLESS
     # Not of build_generator's layout: tiled in one stage, the whole model on every tile.
-    assert {part for part, _ in count_predictions} == {"whole"}
-    assert len(count_predictions) == 1 + 6
+    assert count_predictions[1:] == [("whole", (1, 24, 26, 3))] * 2
 
 
 def test_tiles_without_overlap_show_seams(plain_generator, image, plain_whole):
@@ -204,6 +209,7 @@ def test_default_overlap_tiles_the_trunk_and_the_tail_separately(
     trunk_shapes = {shape for part, shape in count_predictions if part == "trunk"}
     tail_shapes = {shape for part, shape in count_predictions if part == "tail"}
     assert len(trunk_shapes) == 1  # near-equal tiles: every trunk window has one shape
+    assert len(tail_shapes) == 1  # and every tail window too
     [(_, trunk_height, trunk_width, _)] = trunk_shapes
     tail_radius = 3  # 3x3 conv at 1x (1), 3x3 at 2x (0.5), 5x5 output conv at 2x (1)
     for _, height, width, channels in tail_shapes:
@@ -244,11 +250,13 @@ def test_tile_spans_partition_the_piece_into_equal_windows_with_enough_context(
     piece, tile, overlap, bound
 ):
     spans = inference._spans(piece, tile, overlap, bound)
+    assert len(spans) <= math.ceil((piece[1] - piece[0]) / tile)  # no more than tiles of `tile`
     pieces = [span for span, _ in spans]
     assert pieces[0][0] == piece[0] and pieces[-1][1] == piece[1]
-    assert all(first[1] == second[0] for first, second in zip(pieces, pieces[1:]))
-    assert all(0 < stop - start <= tile for start, stop in pieces)
-    assert len({stop - start for _, (start, stop) in spans}) == 1
+    assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:], strict=False))
+    assert all(stop > start for start, stop in pieces)
+    [length] = {stop - start for _, (start, stop) in spans}  # one window length
+    assert length <= tile + 2 * overlap
     for (start, stop), (window_start, window_stop) in spans:
         assert bound[0] <= window_start <= max(start - overlap, bound[0])
         assert min(stop + overlap, bound[1]) <= window_stop <= bound[1]
@@ -281,9 +289,11 @@ def test_upscale_rgb_rejects_invalid_tiling(plain_generator, kwargs, message):
         upscale_rgb(plain_generator, np.zeros((8, 8, 3), "float32"), runtime=RUNTIME, **kwargs)
 
 
-def test_upscale_rgb_rejects_non_rgb_input(plain_generator):
-    with pytest.raises(ValueError, match=r"rgb must have shape HxWx3, got \(8, 8, 4\)"):
-        upscale_rgb(plain_generator, np.zeros((8, 8, 4), "float32"), runtime=RUNTIME)
+@pytest.mark.parametrize("shape", [(8, 8, 4), (0, 20, 3), (8,)])
+def test_upscale_rgb_rejects_non_rgb_or_empty_input(plain_generator, shape):
+    message = rf"rgb must have shape HxWx3 with H, W > 0, got \({shape[0]},"
+    with pytest.raises(ValueError, match=message):
+        upscale_rgb(plain_generator, np.zeros(shape, "float32"), tile_size=8, runtime=RUNTIME)
 
 
 def test_auto_runtime_falls_back_to_tensorflow_when_openvino_fails(monkeypatch):
@@ -302,6 +312,30 @@ def test_auto_runtime_falls_back_to_tensorflow_when_openvino_fails(monkeypatch):
     assert np.abs(result - expected).max() <= SEAMLESS
     with pytest.raises(RuntimeError, match="SomeOp"):
         predictor_for(generator, runtime="openvino")  # asked for explicitly: no fallback
+
+
+def test_tiles_are_sized_for_the_runtime_that_runs_the_model(monkeypatch):
+    # OpenVINO cannot run this model: tiles are sized for TensorFlow, which does, not for the
+    # OpenVINO that "auto" stands for, whose buffers take a third of the memory.
+    def unconvertible(*args):
+        raise RuntimeError("No conversion rule found for operations: SomeOp")
+
+    monkeypatch.setattr(fast_inference, "resolve_runtime",
+                        lambda runtime: "openvino" if runtime == "auto" else runtime)
+    monkeypatch.setattr(inference, "resolve_runtime",
+                        lambda runtime: "openvino" if runtime == "auto" else runtime)
+    monkeypatch.setattr(fast_inference, "_OpenVINOPredictor", unconvertible)
+    sized_for = []
+    real_choose = inference.choose_tile_size
+
+    def choose(model, height, width, overlap, runtime):
+        sized_for.append(runtime)
+        return real_choose(model, height, width, overlap, runtime)
+
+    monkeypatch.setattr(inference, "choose_tile_size", choose)
+    seed = wrap_signed_range(build_seed_generator(1))  # one stage: not build_generator's layout
+    upscale_rgb(seed, _test_image(12, 10, seed=7))  # runtime="auto"
+    assert sized_for == ["tensorflow"]
 
 
 def test_openvino_runs_a_global_skip_generator_like_tensorflow(skip_generator):
