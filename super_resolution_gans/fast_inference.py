@@ -8,14 +8,15 @@ before the last pixel shuffle; exact up to float rounding) on:
   (`pip install super_resolution_gans[openvino]`) and TensorFlow sees no GPU;
 - "tensorflow": a `tf.function` with a dynamic input signature (no retracing per image size),
   optionally in float16 on a GPU, falling back to float32 with a warning when float16 gives
-  non-finite or all-black output.
+  non-finite or all-black output where float32 does not.
 "auto" picks OpenVINO on CPU-only machines when it is installed, TensorFlow otherwise. Set the
 environment variable `SUPER_RESOLUTION_GANS_RUNTIME=tensorflow` to opt out of OpenVINO.
 
-`stages_for(generator)` gives the same inference copy cut in two (`Stage`s): the trunk, which
-maps the LR image to its features at LR resolution, and the upsampling tail. The tiler runs
-them on tiles of different sizes (see `inference`). Every cached copy remembers the weights it
-was made from and is made again once the generator's weights change (training, `set_weights`).
+`fast_path(generator)` gives that inference copy whole and cut in two (`Stage`s): the trunk,
+which maps the LR image to its features at LR resolution, and the upsampling tail; the tiler
+runs them on tiles of different sizes (see `inference`). Every cached copy remembers the
+weights it was made from and is made again once the generator's weights change (training,
+`set_weights`): one comparison of every weight, about 3.5 ms for the paper's SRResNet.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import warnings
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import keras
 import numpy as np
@@ -200,8 +201,8 @@ class _FastCopy:
             return tf.concat([tf.zeros([0], tf.int32)] + bits, 0)
 
         snapshot = flat_weights()
-        # One graph comparing every weight with its snapshot: 2 ms for the paper's SRResNet
-        # (225 variables), against 13 ms to read them into numpy.
+        # One graph comparing every weight with its snapshot: 3.5 ms for the paper's SRResNet
+        # (225 variables), against 20 ms to read them into numpy and compare there.
         self.current = tf.function(
             lambda: tf.reduce_all(tf.equal(flat_weights(), snapshot)), autograph=False
         )
@@ -234,10 +235,47 @@ def _fast_copy(generator: keras.Model) -> _FastCopy:
         return copy
 
 
+class FastPath(NamedTuple):
+    """A generator's inference copy, whole and (for `build_generator`'s layout) cut in two,
+    each with a fast callable for the weights the generator has now (see `fast_path`)."""
+
+    whole: Stage
+    stages: tuple[Stage, Stage] | None  # the trunk and the tail
+
+
+def fast_path(
+    generator: keras.Model, *, runtime: str = "auto", precision: str = "float32"
+) -> FastPath:
+    """The fast ways to run `generator`: its whole inference copy, and its trunk and tail
+    `Stage`s, or None for layouts other than `build_generator`'s. Their callables compute
+    with the weights the generator has now, and are made on first use, then cached per model
+    until its weights change (ask again for ones that follow them). Runtimes and precisions
+    as in `predictor_for`.
+
+    Example:
+    >>> path = fast_path(build_generator(num_blocks=1, filters=8), runtime="tensorflow")
+    >>> trunk, tail = path.stages
+    >>> features = trunk.predict(np.zeros((1, 5, 7, 3), "float32"))
+    >>> features.shape, tail.predict(features).shape
+    ((1, 5, 7, 8), (1, 20, 28, 3))
+    """
+    runtimes = _checked_runtimes(runtime, precision)
+    copy = _fast_copy(generator)
+
+    def stage(part: str, model: keras.Model) -> Stage:
+        return Stage(model, functools.partial(
+            _predictor, copy, part, model, runtimes, precision, generator.name))
+
+    stages = None if copy.stage_models is None else (
+        stage("trunk", copy.stage_models[0]), stage("tail", copy.stage_models[1]))
+    return FastPath(stage("whole", copy.model), stages)
+
+
 def predictor_for(
     generator: keras.Model, *, runtime: str = "auto", precision: str = "float32"
 ) -> Predictor:
-    """A fast callable `batch -> output` for `generator` (float32 NHWC in [0, 255]).
+    """A fast callable `batch -> output` for `generator` (float32 NHWC in [0, 255]): the
+    whole network of `fast_path`.
 
     The callable computes with the weights the generator has now; after they change, call
     `predictor_for` again for one that follows them (it is cached per model until then).
@@ -255,32 +293,21 @@ def predictor_for(
     >>> predict(np.zeros((1, 5, 7, 3), "float32")).shape
     (1, 20, 28, 3)
     """
-    runtimes = _checked_runtimes(runtime, precision)
-    copy = _fast_copy(generator)
-    return _predictor(copy, "whole", copy.model, runtimes, precision, generator.name)
+    return fast_path(generator, runtime=runtime, precision=precision).whole.predict
 
 
 def stages_for(
     generator: keras.Model, *, runtime: str = "auto", precision: str = "float32"
 ) -> tuple[Stage, Stage] | None:
-    """The trunk and tail `Stage`s of `generator`'s inference copy, or None when the generator
-    is not of `build_generator`'s layout. Runtimes and precisions as in `predictor_for`.
+    """The trunk and tail `Stage`s of `fast_path`, or None for layouts other than
+    `build_generator`'s.
 
     Example:
     >>> trunk, tail = stages_for(build_generator(num_blocks=1, filters=8), runtime="tensorflow")
-    >>> features = trunk.predict(np.zeros((1, 5, 7, 3), "float32"))
-    >>> features.shape, tail.predict(features).shape
-    ((1, 5, 7, 8), (1, 20, 28, 3))
+    >>> trunk.model.output.shape
+    (None, None, None, 8)
     """
-    runtimes = _checked_runtimes(runtime, precision)
-    copy = _fast_copy(generator)
-    if copy.stage_models is None:
-        return None
-    return tuple(
-        Stage(model, functools.partial(
-            _predictor, copy, part, model, runtimes, precision, generator.name))
-        for part, model in zip(("trunk", "tail"), copy.stage_models, strict=True)
-    )
+    return fast_path(generator, runtime=runtime, precision=precision).stages
 
 
 def _checked_runtimes(runtime: str, precision: str) -> tuple[str, str]:

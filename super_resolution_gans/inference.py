@@ -14,7 +14,7 @@ picks one from the image size so that the activations stay under `AUTO_TILE_BUDG
 two stages below together).
 
 Two stages. With the default overlap, `build_generator` models are tiled in two stages
-(`fast_inference.stages_for`): the trunk (the residual blocks at LR resolution; a receptive
+(`fast_inference.fast_path`): the trunk (the residual blocks at LR resolution; a receptive
 radius of 37 LR pixels in the paper's network) needs a quarter (OpenVINO) to a tenth
 (TensorFlow) of the memory per pixel of the upsampling tail (radius 3 or 4), so it runs on
 tiles two to three times wider, and the tail's tiles need only the tail's few pixels of
@@ -35,7 +35,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from .fast_inference import Predictor, Stage, predictor_for, resolve_runtime, stages_for
+from .fast_inference import Predictor, Stage, fast_path, resolve_runtime
 from .image_io import from_model_output, read_image, to_model_alpha, to_model_input
 from .layers import PixelShuffle, ResizeByFactor
 from .model_io import load_generator
@@ -184,11 +184,10 @@ def upscale_rgb(
         raise ValueError(f"tile_batch_size must be >= 1, got {tile_batch_size!r}")
     height, width = rgb.shape[:2]
     overlap = receptive_radius(model) if tile_overlap is None else tile_overlap
-    stages = None if tile_overlap is not None else stages_for(
-        model, runtime=runtime, precision=precision
-    )
+    path = fast_path(model, runtime=runtime, precision=precision)
+    stages = None if tile_overlap is not None else path.stages
     if stages is None:
-        predict = predictor_for(model, runtime=runtime, precision=precision)
+        predict = path.whole.predict
         resolved = predict.runtime  # TensorFlow where OpenVINO could not convert the model
     else:  # the library's layout, which OpenVINO converts
         resolved = resolve_runtime(runtime)
@@ -196,7 +195,7 @@ def upscale_rgb(
     if auto:
         tile_size = choose_tile_size(model, height, width, overlap, resolved)
     if tile_size == 0 or (tile_size >= height and tile_size >= width):
-        return predictor_for(model, runtime=runtime, precision=precision)(rgb[None])[0]
+        return path.whole.predict(rgb[None])[0]
 
     scale = output_scale(model)
     image: Box = ((0, height), (0, width))

@@ -15,7 +15,7 @@ import tensorflow as tf
 from helpers import randomize_weights
 
 from super_resolution_gans import fast_inference, inference
-from super_resolution_gans.fast_inference import Stage, predictor_for
+from super_resolution_gans.fast_inference import FastPath, Stage, predictor_for
 from super_resolution_gans.inference import (
     activation_bytes_per_pixel,
     choose_tile_size,
@@ -95,22 +95,20 @@ def count_predictions(monkeypatch):
         wrapped.runtime = predict.runtime
         return wrapped
 
-    real_predictor_for, real_stages_for = inference.predictor_for, inference.stages_for
+    real_fast_path = inference.fast_path
 
-    def stages_for(model, **kwargs):
-        stages = real_stages_for(model, **kwargs)
-        if stages is None:
-            return None
-        return tuple(
-            Stage(stage.model, lambda part=part, stage=stage: recording(part, stage.predict))
-            for part, stage in zip(("trunk", "tail"), stages, strict=True)
+    def recorded(part, stage):
+        return Stage(stage.model, lambda: recording(part, stage.predict))
+
+    def fast_path(model, **kwargs):
+        path = real_fast_path(model, **kwargs)
+        parts = ("trunk", "tail")
+        stages = path.stages and tuple(
+            recorded(part, stage) for part, stage in zip(parts, path.stages, strict=True)
         )
+        return FastPath(recorded("whole", path.whole), stages)
 
-    def predictor_for(model, **kwargs):
-        return recording("whole", real_predictor_for(model, **kwargs))
-
-    monkeypatch.setattr(inference, "predictor_for", predictor_for)
-    monkeypatch.setattr(inference, "stages_for", stages_for)
+    monkeypatch.setattr(inference, "fast_path", fast_path)
     return calls
 
 
