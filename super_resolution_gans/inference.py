@@ -278,9 +278,10 @@ def _two_stage_plan(
         # Of the lengths each trunk piece would choose alone, the one computing the fewest
         # pixels along this axis (the areas are products of the two axes' lengths). A length
         # of at most twice the overlap covers only a bound of its own length.
-        lengths = {_cover_length(piece, tail_tile, tail_overlap, bound) for piece, bound in pieces}
-        lengths = {length for length in lengths if length > 2 * tail_overlap} or {max(lengths)}
-        tails = min((_covers(pieces, length, tail_overlap) for length in sorted(lengths)),
+        candidates = {_cover_length(piece, tail_tile, tail_overlap, bound)
+                      for piece, bound in pieces}
+        candidates = {n for n in candidates if n > 2 * tail_overlap} or {max(candidates)}
+        tails = min((_covers(pieces, n, tail_overlap) for n in sorted(candidates)),
                     key=lambda covers: sum(w[1] - w[0] for spans in covers for _, w in spans))
         per_axis.append(list(zip(trunks, exact, tails, strict=True)))
     rows, columns = per_axis
