@@ -7,9 +7,9 @@ automatic tiling (its default for any image: two stages, see `super_resolution_g
 next to single-stage tiles of --single-tile pixels (the tiling of earlier versions, which
 computed the same pixels), prints median seconds, achieved GFLOP/s, the ratio to the fp32
 matmul GFLOP/s and the ratio to PyTorch CPU eager (channels-last), then the peak resident
-memory of the process so far. The runtimes and a
-2048x2048 TensorFlow matmul are timed in turns (one run of each per round), so a shared
-machine's drifting speed affects them alike. Rows:
+memory of the process so far. The runtimes and a 2048x2048 TensorFlow matmul are timed in
+turns (one run of each per round), so a shared machine's drifting speed affects them alike.
+Rows:
 - ours: the library's default path (`upscale_rgb`, runtime "auto": OpenVINO when installed on
   a machine without a GPU);
 - ours-tensorflow: the library's TensorFlow path (`inference_generator` in a tf.function),

@@ -5,13 +5,13 @@ each tile is run with at least `tile_overlap` extra pixels of real image context
 (less at the image's edges, where the whole image has no context either), and only the tile's
 own region of the output is kept. The windows a tiling runs all have one shape, as small as
 the number of tiles allows (tiles at the image's edges are longer, by the context they need
-not have there). With an overlap of at least the
-network's receptive radius (`receptive_radius`, the default) every output pixel sees exactly
-the inputs it would see in one pass over the whole image, so the tiled result equals the
-whole-image result up to float rounding: no seams, no blending. Memory is bounded by the tile
-size, not the image size. `tile_size=0` runs one pass over the whole image; `tile_size=None`
-picks one from the image size so that the activations stay under `AUTO_TILE_BUDGET_BYTES` (the
-two stages below together).
+not have there). With an overlap of at least the network's receptive radius
+(`receptive_radius`, the default) every output pixel sees exactly the inputs it would see in
+one pass over the whole image, so the tiled result equals the whole-image result up to float
+rounding: no seams, no blending. Memory is bounded by the tile size, not the image size.
+`tile_size=0` runs one pass over the whole image; `tile_size=None` picks one from the image
+size so that the activations stay under `AUTO_TILE_BUDGET_BYTES` (the two stages below
+together).
 
 Two stages. With the default overlap, `build_generator` models are tiled in two stages
 (`fast_inference.fast_path`): the trunk (the residual blocks at LR resolution; a receptive
