@@ -52,6 +52,8 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from .training.degradation import Degradation, degrade, get_degradation
+
 __all__ = ["IMAGE_EXTENSIONS", "bicubic_downscale", "make_dataset"]
 
 logger = logging.getLogger(__name__)
@@ -305,6 +307,7 @@ def make_dataset(
     num_parallel_calls: int = tf.data.AUTOTUNE,
     patches_per_image: int = 16,
     recursive: bool = False,
+    degradation: Degradation | str | None = None,
 ) -> tf.data.Dataset:
     """Builds a dataset of ``(lr, hr)`` float32 batches in [0, 255] from a folder of images.
 
@@ -342,6 +345,11 @@ def make_dataset(
         num_parallel_calls: Parallelism of the decoding and patch maps.
         patches_per_image: Random crops taken from each decoded image (training only).
         recursive: Also list images in sub-folders.
+        degradation: ``None`` for the clean bicubic LR; a `Degradation` or a preset name
+            (``"photo"``, ``"realesrgan"``; see `training.degradation`) for a random real-world
+            degradation (blur, resizing, noise, JPEG) of each LR patch, drawn from ``seed``.
+            In validation (``training=False``) each image gets a fixed degradation, the same
+            on every pass. Not with ``lr_dir``.
 
     Returns:
         A ``tf.data.Dataset`` of ``(lr, hr)`` float32 tuples in [0, 255], shapes
@@ -381,6 +389,16 @@ def make_dataset(
         raise ValueError(f"`repeat` must be None, -1 or an integer >= 1; received {repeat!r}.")
     if num_parallel_calls != tf.data.AUTOTUNE:
         _check_int("num_parallel_calls", num_parallel_calls, 1)
+
+    degradation = get_degradation(degradation)
+    if degradation is not None:
+        if lr_dir is not None:
+            raise ValueError("`degradation` makes the LR images; it cannot be used with `lr_dir`.")
+        if crop_size is not None and crop_size < degradation.blur_kernel_size:
+            raise ValueError(
+                f"`crop_size` must be at least the degradation's blur_kernel_size="
+                f"{degradation.blur_kernel_size}; received {crop_size}."
+            )
 
     hr_infos, lr_infos = _collect_images(hr_dir, lr_dir, scale, recursive)
     paired = lr_infos is not None
@@ -423,10 +441,11 @@ def make_dataset(
         repeat = -1 if training else 1
     # Independent op seeds for the four random streams, derived from one user seed.
     if seed is None:
-        file_seed = crop_seed = patch_seed = augment_seed = None
+        file_seed = crop_seed = patch_seed = augment_seed = degrade_seed = None
     else:
-        file_seed, crop_seed, patch_seed, augment_seed = (
-            int(s) for s in np.random.SeedSequence(seed).generate_state(4)
+        # The first four words do not depend on how many are generated.
+        file_seed, crop_seed, patch_seed, augment_seed, degrade_seed = (
+            int(s) for s in np.random.SeedSequence(seed).generate_state(5)
         )
     deterministic = seed is not None or not training
 
@@ -489,9 +508,16 @@ def make_dataset(
         lr.set_shape([lr_crop, lr_crop, 3])
         return hr, lr
 
+    def with_degraded_lr(patches, seed):
+        """(hr,) -> (hr, lr) with the randomly degraded LR patch, both uint8."""
+        (hr,) = patches
+        lr = degrade(tf.cast(hr, tf.float32), scale, degradation, seed)
+        return hr, tf.cast(lr, tf.uint8)
+
     def to_pairs(*patches):
         hr = tf.cast(patches[0], tf.float32)
-        lr = tf.cast(patches[1], tf.float32) if paired else bicubic_downscale(hr, scale)
+        has_lr = paired or degradation is not None
+        lr = tf.cast(patches[1], tf.float32) if has_lr else bicubic_downscale(hr, scale)
         return lr, hr
 
     if training:
@@ -510,9 +536,16 @@ def make_dataset(
         ds = ds.unbatch()
         ds = ds.shuffle(shuffle_buffer, seed=patch_seed, reshuffle_each_iteration=True)
         ds = map_(tf.data.Dataset.zip(ds, seeds(augment_seed)), _augment)
+        if degradation is not None:
+            ds = map_(tf.data.Dataset.zip(ds, seeds(degrade_seed)), with_degraded_lr)
         ds = ds.batch(batch_size, drop_remainder=True)
     else:
         ds = map_(files, lambda *file: fixed_crop(*decode(*file)))
+        if degradation is not None:  # one fixed degradation per image, by its position
+            image_seeds = tf.data.Dataset.range(len(hr_infos)).map(
+                lambda index: tf.stack([tf.constant(seed or 0, tf.int64), index])
+            )
+            ds = map_(tf.data.Dataset.zip(ds, image_seeds), with_degraded_lr)
         ds = ds.ignore_errors(log_warning=True)
         if cache:
             ds = ds.cache()

@@ -34,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="write PNG strips (bicubic | ours | original) into this folder")
     add("--compare", nargs="*", default=(), metavar="FILE",
         help="file names to write strips for (default: all, when --comparisonDir is given)")
+    add("--degrade", metavar="SPEC",
+        help="degrade each LR image before super-resolving it: noise:SIGMA (seeded colour "
+             "Gaussian noise, 0-255 scale), jpeg:QUALITY, or several in order, e.g. "
+             "noise:5,jpeg:75")
     add("--runtime", choices=RUNTIMES, default="auto", help="inference runtime (see README)")
     add("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -52,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         report = evaluate(
             args.model_path, args.hr, lr_dir=args.lr, tile_size=args.tile_size,
             comparison_dir=args.comparison_dir, compare=tuple(args.compare),
-            progress=not args.quiet, runtime=args.runtime,
+            progress=not args.quiet, runtime=args.runtime, degrade=args.degrade,
         )
     except (ValueError, OSError, TypeError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -15,7 +15,11 @@ BSD100):
    ``structural_similarity(gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
    data_range=255)``.
 
-Both metrics return one value per image, so the caller chooses how to average (the benchmarks
+A third measure needs no reference network: ``detail_ratio`` compares the high-frequency
+energy of the SR image with the original's (1.0 = as much fine detail), a proxy for the
+sharpness that PSNR penalises and GANs restore (no download, unlike LPIPS).
+
+The metrics return one value per image, so the caller chooses how to average (the benchmarks
 average per-image values over a data set). The PSNR of two identical images is ``inf``, the
 mathematically correct value; filter it out or cap it if you average over such images.
 
@@ -31,7 +35,7 @@ from typing import Any
 
 import tensorflow as tf
 
-__all__ = ["rgb_to_y", "psnr_y", "ssim_y"]
+__all__ = ["rgb_to_y", "psnr_y", "ssim_y", "detail_ratio"]
 
 # MATLAB rgb2ycbcr: Y = 16 + (65.481 R + 128.553 G + 24.966 B) for R, G, B in [0, 1]; with
 # [0, 255] input each coefficient is divided by 255.
@@ -227,3 +231,61 @@ def ssim_y(y_true: Any, y_pred: Any, *, border: int = 4) -> tf.Tensor:
         k1=0.01,
         k2=0.03,
     )
+
+
+def detail_ratio(y_true: Any, y_pred: Any, *, scale: int = 4, border: int = 4) -> tf.Tensor:
+    """High-frequency energy of ``y_pred`` relative to ``y_true``, on the Y channel.
+
+    The Y channels (``border`` cropped, ``y_pred`` quantised to 8 bits as for PSNR) are
+    Hann-windowed and Fourier-transformed; the measure is the power above the LR image's
+    Nyquist frequency (``0.5 / scale`` cycles per HR pixel: detail the LR input cannot hold, so
+    the network must create it) in ``y_pred`` divided by the same in ``y_true``. 1.0 means as
+    much fine detail as the original; bicubic upscaling scores near 0; noise or artefacts can
+    push it above 1, so read it next to PSNR. The ratio says nothing about whether the detail
+    is in the right place.
+
+    Args:
+        y_true: The original HR images, RGB [0, 255], ``(N, H, W, 3)`` or ``(H, W, 3)``.
+        y_pred: The SR images, the same shape.
+        scale: The SR factor; sets the cut-off frequency.
+        border: Pixels cropped from every side.
+
+    Returns:
+        One ratio per image (a scalar for an HWC input).
+
+    Example:
+    >>> import numpy as np
+    >>> hr = np.random.default_rng(0).uniform(0, 255, (64, 64, 3))
+    >>> round(float(detail_ratio(hr, hr)), 3)
+    1.0
+    >>> flat = np.full((64, 64, 3), 128.0)
+    >>> float(detail_ratio(hr, flat)) < 0.01
+    True
+    """
+    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
+        raise ValueError(f"`scale` must be an integer >= 1; received {scale!r}.")
+    y_true, y_pred = _prepare_y(y_true, y_pred, border, 8, "detail_ratio")
+    return _high_frequency_power(y_pred, scale) / _high_frequency_power(y_true, scale)
+
+
+def _high_frequency_power(y: tf.Tensor, scale: int) -> tf.Tensor:
+    """Power of the windowed Y channel above ``0.5 / scale`` cycles per pixel."""
+    y = tf.cast(y[..., 0], tf.float32)  # (..., H, W)
+    height, width = tf.shape(y)[-2], tf.shape(y)[-1]
+    y = y - tf.reduce_mean(y, axis=[-2, -1], keepdims=True)
+    window = tf.signal.hann_window(height, periodic=False)[:, None] * tf.signal.hann_window(
+        width, periodic=False
+    )[None, :]
+    spectrum = tf.signal.fft2d(tf.complex(y * window, tf.zeros_like(y)))
+    power = tf.math.real(spectrum * tf.math.conj(spectrum))
+    fy = _frequencies(height)[:, None]
+    fx = _frequencies(width)[None, :]
+    high = tf.cast(tf.sqrt(fy**2 + fx**2) > 0.5 / scale, tf.float32)
+    return tf.reduce_sum(power * high, axis=[-2, -1])
+
+
+def _frequencies(length: tf.Tensor) -> tf.Tensor:
+    """``numpy.fft.fftfreq(length)``: cycles per sample of each FFT bin."""
+    index = tf.range(length)
+    signed = tf.where(index < (length + 1) // 2, index, index - length)
+    return tf.cast(signed, tf.float32) / tf.cast(length, tf.float32)

@@ -26,6 +26,7 @@ import tensorflow as tf
 
 from . import __version__
 from .data import make_dataset
+from .training.degradation import DEGRADATION_PRESETS, get_degradation
 from .gan import SRGAN, paper_adam
 from .losses import VGG54, build_vgg_feature_extractor
 from .metrics import psnr_y
@@ -35,7 +36,10 @@ from .models import build_discriminator, build_generator, build_generator_with_p
 logger = logging.getLogger("super_resolution_gans.train")
 
 # Flags that must not change between an interrupted run and its resumption.
-_ARCHITECTURE_FLAGS = ("stage", "scale", "num_blocks", "filters", "global_skip", "crop_size")
+_ARCHITECTURE_FLAGS = ("stage", "scale", "num_blocks", "filters", "global_skip", "crop_size",
+                       "degradation", "content_loss")
+# Values of flags added after runs were first recorded (a run.json without them had these).
+_FLAG_DEFAULTS_OF_OLD_RUNS = {"degradation": "none", "content_loss": None}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
              "Default: step for srgan, constant for srresnet")
     add("--pixel-loss", choices=("mse", "l1"), default="mse",
         help="content loss of the srresnet stage (paper: mse)")
+    add("--content-loss", choices=("vgg", "mse", "l1"),
+        help="content loss of the srgan stage: vgg (the --vgg-layer features, paper's "
+             "SRGAN-VGG54), mse (the paper's SRGAN-MSE: pixel MSE, no VGG download) or l1. "
+             "Default: vgg")
+    add("--degradation", choices=("none", *sorted(DEGRADATION_PRESETS)), default="none",
+        help="LR images of the training pairs: none (clean bicubic downscale), photo (blur, "
+             "resizing, noise and JPEG of web and phone photos) or realesrgan (Real-ESRGAN's "
+             "stronger ranges); see the README")
     add("--init", type=Path, metavar="GENERATOR_FILE",
         help="start the generator from this file (e.g. the srresnet stage's generator.keras)")
     add("--vgg-weights", default="imagenet", metavar="{imagenet,none,PATH}",
@@ -125,6 +137,15 @@ def _validate(args: argparse.Namespace) -> None:
         folder = getattr(args, flag)
         if folder is not None and not folder.is_dir():
             raise FileNotFoundError(f"--{flag.replace('_', '-')} {folder}: no such folder")
+    if args.content_loss is not None and args.stage != "srgan":
+        raise ValueError("--content-loss is for --stage srgan (use --pixel-loss for srresnet)")
+    if args.degradation != "none" and args.lr_data is not None:
+        raise ValueError("--degradation makes the LR images; it cannot be used with --lr-data")
+    if args.degradation != "none":
+        kernel = get_degradation(args.degradation).blur_kernel_size
+        if args.crop_size < kernel:
+            raise ValueError(f"--crop-size {args.crop_size} must be at least {kernel} "
+                             f"with --degradation {args.degradation}")
     if args.init is not None and not args.init.is_file():
         raise FileNotFoundError(f"--init {args.init}: no such file")
 
@@ -202,6 +223,7 @@ def train(args: argparse.Namespace) -> Path:
         dataset = make_dataset(
             args.data, scale=args.scale, crop_size=args.crop_size, batch_size=args.batch_size,
             lr_dir=args.lr_data, training=True,
+            degradation=None if args.degradation == "none" else args.degradation,
             seed=None if args.seed is None else args.seed + start_step,
         )
         validation = _validation_dataset(args)
@@ -229,12 +251,17 @@ def _build_model(args: argparse.Namespace) -> SRGAN:
     )
     if args.stage == "srresnet":
         return SRGAN(generator, pixel_loss=args.pixel_loss, eval_border=args.scale)
-    vgg_weights = None if args.vgg_weights.lower() == "none" else args.vgg_weights
+    content_loss = args.content_loss or "vgg"
+    feature_extractor = None
+    if content_loss == "vgg":
+        vgg_weights = None if args.vgg_weights.lower() == "none" else args.vgg_weights
+        feature_extractor = build_vgg_feature_extractor(args.vgg_layer, weights=vgg_weights)
     return SRGAN(
         generator,
         build_discriminator(args.crop_size),
-        build_vgg_feature_extractor(args.vgg_layer, weights=vgg_weights),
+        feature_extractor,
         adversarial_weight=args.adversarial_weight,
+        pixel_loss="mse" if content_loss == "vgg" else content_loss,
         eval_border=args.scale,
     )
 
@@ -273,7 +300,7 @@ def _check_same_run(args: argparse.Namespace) -> None:
     record = args.output / "run.json"
     flags = {name: getattr(args, name) for name in _ARCHITECTURE_FLAGS}
     if record.exists():
-        previous = json.loads(record.read_text())["architecture"]
+        previous = {**_FLAG_DEFAULTS_OF_OLD_RUNS, **json.loads(record.read_text())["architecture"]}
         changed = {k: (previous.get(k), v) for k, v in flags.items() if previous.get(k) != v}
         if changed:
             details = ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in changed.items())
@@ -319,7 +346,15 @@ def _save_final_generator(
         "crop_size": args.crop_size,
         "learning_rate": args.lr,
         "pixel_loss": args.pixel_loss if args.stage == "srresnet" else None,
-        "vgg": f"{args.vgg_layer} ({args.vgg_weights})" if args.stage == "srgan" else None,
+        "content_loss": (args.content_loss or "vgg") if args.stage == "srgan" else None,
+        "vgg": (
+            f"{args.vgg_layer} ({args.vgg_weights})"
+            if args.stage == "srgan" and (args.content_loss or "vgg") == "vgg" else None
+        ),
+        "degradation": (
+            None if args.degradation == "none"
+            else {"preset": args.degradation, **get_degradation(args.degradation).to_dict()}
+        ),
         "library_version": __version__,
     })
 

@@ -240,3 +240,47 @@ def test_invalid_arguments(tmp_path, kwargs, message):
     Image.fromarray(_photo(1, height=68)).save(tmp_path / "b.png")
     with pytest.raises(ValueError, match=message):
         make_dataset(tmp_path, **kwargs)
+
+
+def test_degraded_pairs_are_8_bit_reproducible_and_differ_from_bicubic(photos):
+    folder, _ = photos
+    options = dict(scale=SCALE, crop_size=24, batch_size=2, patches_per_image=4,
+                   shuffle_buffer=8)
+    clean = _batches(make_dataset(folder, seed=5, **options), 3)
+    degraded = _batches(make_dataset(folder, seed=5, degradation="realesrgan", **options), 3)
+    again = _batches(make_dataset(folder, seed=5, degradation="realesrgan", **options), 3)
+    for (lr, hr), (clean_lr, clean_hr), (lr2, hr2) in zip(degraded, clean, again):
+        assert lr.shape == (2, 6, 6, 3) and lr.dtype == np.float32 and hr.shape == (2, 24, 24, 3)
+        np.testing.assert_array_equal(hr, clean_hr)  # the HR side is unchanged
+        np.testing.assert_array_equal(lr, np.round(np.clip(lr, 0, 255)))
+        np.testing.assert_array_equal(lr, lr2)
+        np.testing.assert_array_equal(hr, hr2)
+    assert np.mean([np.abs(d[0] - c[0]).mean() for d, c in zip(degraded, clean)]) > 1.0
+
+
+def test_clean_pipeline_is_unchanged_bicubic(photos):
+    folder, _ = photos
+    for lr, hr in _batches(make_dataset(folder, seed=1, **SMALL), 2):
+        expected = tf.round(tf.clip_by_value(
+            tf.image.resize(hr, (LR_CROP, LR_CROP), "bicubic", antialias=True), 0, 255))
+        np.testing.assert_array_equal(lr, expected.numpy())
+
+
+def test_degraded_validation_is_the_same_on_every_pass(photos):
+    folder, _ = photos
+    ds = make_dataset(folder, scale=SCALE, crop_size=32, batch_size=1, training=False,
+                      degradation="photo", repeat=2, seed=4)
+    lrs = [lr.numpy() for lr, _ in ds]
+    assert len(lrs) == 6
+    for first, second in zip(lrs[:3], lrs[3:]):
+        np.testing.assert_array_equal(first, second)
+
+
+def test_degradation_arguments_are_checked(photos, tmp_path):
+    folder, _ = photos
+    with pytest.raises(ValueError, match="cannot be used with `lr_dir`"):
+        make_dataset(folder, lr_dir=folder, degradation="photo")
+    with pytest.raises(ValueError, match="blur_kernel_size=21"):
+        make_dataset(folder, crop_size=16, degradation="photo")
+    with pytest.raises(ValueError, match="one of"):
+        make_dataset(folder, degradation="jpeg")

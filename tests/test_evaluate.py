@@ -101,3 +101,30 @@ def test_cli_errors_are_one_line_and_exit_1(tmp_path, capsys):
     assert main(["--hr", str(tmp_path / "empty"), "--modelPath", "x.keras", "--quiet"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:")
+
+
+def test_degraded_inputs_score_lower_and_are_reproducible(hr_folder, bicubic_like_generator):
+    clean = evaluate(bicubic_like_generator, hr_folder, progress=False)
+    jpeg = evaluate(bicubic_like_generator, hr_folder, progress=False, degrade="jpeg:30")
+    noisy = evaluate(bicubic_like_generator, hr_folder, progress=False, degrade="noise:8,jpeg:75")
+    again = evaluate(bicubic_like_generator, hr_folder, progress=False, degrade="noise:8,jpeg:75")
+    assert jpeg.summary()["bicubic_psnr"] < clean.summary()["bicubic_psnr"] - 0.3
+    assert noisy.summary()["bicubic_psnr"] < clean.summary()["bicubic_psnr"] - 0.3
+    assert noisy.summary() == again.summary()
+    assert noisy.degrade == "noise:8,jpeg:75" and "noise:8,jpeg:75" in noisy.table()
+    assert json.loads(noisy.to_json())["degrade"] == "noise:8,jpeg:75"
+
+
+def test_detail_of_bicubic_is_far_below_the_original(hr_folder, bicubic_like_generator):
+    report = evaluate(bicubic_like_generator, hr_folder, progress=False)
+    for score in report.images:
+        assert 0 < score.bicubic_detail < 0.3
+        assert score.detail == pytest.approx(score.bicubic_detail, abs=0.02)
+    assert "detail" in report.table()
+
+
+def test_bad_degrade_spec_is_one_line_before_any_work(hr_folder, capsys):
+    assert main(["--hr", str(hr_folder), "--degrade", "jpeg:200", "--modelPath",
+                 "no_such_model.keras"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: degradation 'jpeg:200'") and "\n" not in err

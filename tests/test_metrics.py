@@ -123,3 +123,18 @@ def test_invalid_inputs_raise_value_error():
         psnr_y(hr, sr, border=-1)
     with pytest.raises(ValueError, match="3 channels"):
         rgb_to_y(hr[..., :1])
+
+
+def test_detail_ratio_is_one_for_the_original_and_low_for_blur():
+    from super_resolution_gans.metrics import detail_ratio
+
+    rng = np.random.default_rng(1)
+    hr = rng.uniform(0, 255, (2, 64, 64, 3)).round()
+    np.testing.assert_allclose(detail_ratio(hr, hr).numpy(), 1.0, atol=1e-4)
+    lr = tf.image.resize(hr, (16, 16), "bicubic", antialias=True)
+    bicubic = tf.image.resize(lr, (64, 64), "bicubic")
+    assert np.all(detail_ratio(hr, bicubic).numpy() < 0.1)
+    sharper = hr + (hr - bicubic.numpy())  # amplified detail: more energy than the original
+    assert np.all(detail_ratio(hr, np.clip(sharper, 0, 255)).numpy() > 1.0)
+    with pytest.raises(ValueError, match="scale"):
+        detail_ratio(hr, hr, scale=0)

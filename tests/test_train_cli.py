@@ -146,6 +146,8 @@ def test_changed_architecture_on_existing_run_is_refused(srresnet_run, capsys):
         (["--crop-size", "30"], "multiple of --scale"),
         (["--steps", "0"], "--steps must be positive"),
         (["--stage", "srgan", "--crop-size", "40"], "multiple of 16"),
+        (["--content-loss", "mse"], "--content-loss is for --stage srgan"),
+        (["--degradation", "photo", "--crop-size", "16"], "must be at least 21"),
     ],
 )
 def test_bad_flags_exit_with_one_line(flags, expected, data, tmp_path, capsys):
@@ -288,3 +290,34 @@ def test_two_worker_training_on_localhost(data, tmp_path):
     assert [row["step"] for row in history] == [2, 4]
     assert all(math.isfinite(row["g_loss"]) for row in history)
     assert (run / "generator.keras").is_file()
+
+
+def test_degraded_srgan_mse_run_records_its_data_and_loss(data, tmp_path):
+    """The paper's SRGAN-MSE (pixel MSE + 1e-3 adversarial, no VGG) on degraded LR patches."""
+    output = tmp_path / "srgan_mse"
+    argv = ["--data", str(data), "--output", str(output), *TINY, "--stage", "srgan",
+            "--content-loss", "mse", "--degradation", "photo", "--steps", "2",
+            "--checkpoint-every", "2", "--seed", "3"]
+    assert main(argv) == 0
+    history = read_history(output)
+    assert all(math.isfinite(history[-1][name]) for name in ("d_loss", "adv_loss", "g_loss"))
+    record = json.loads((output / "run.json").read_text())["architecture"]
+    assert record["degradation"] == "photo" and record["content_loss"] == "mse"
+    metadata = read_generator_metadata(output / "generator.keras")
+    assert metadata["content_loss"] == "mse" and metadata["vgg"] is None
+    assert metadata["degradation"]["preset"] == "photo"
+    assert metadata["degradation"]["clean_probability"] == 0.2
+    # Resuming with another degradation would mix two training distributions: refused.
+    assert main([*argv, "--degradation", "realesrgan"]) == 1
+
+
+def test_runs_recorded_before_the_degradation_flag_still_resume(srresnet_run, caplog):
+    run, argv = srresnet_run
+    record_path = run / "run.json"
+    record = json.loads(record_path.read_text())
+    for key in ("degradation", "content_loss"):
+        record["architecture"].pop(key)
+    record_path.write_text(json.dumps(record))
+    caplog.set_level(logging.INFO, logger="super_resolution_gans.train")
+    assert main(argv) == 0
+    assert "resumed from step 4" in caplog.text

@@ -1,0 +1,1 @@
+"""Training: the GAN model, its losses and metrics, the data pipeline and its degradations."""
