@@ -6,17 +6,19 @@ size and returns float RGB in [0, 255]; normalisation happens inside the graph.
 
 __version__ = "0.1.0"
 
+import sys as _sys
 from pathlib import Path as _Path
+from types import ModuleType as _ModuleType
 
 from .data import bicubic_downscale, make_dataset
 from .evaluation import evaluate
 from .export import export_generator
 from .fast_inference import inference_generator
 from .inference import super_resolve, upscale_rgb
-from .gan import SRGAN, paper_adam
+from .training import SRGAN, paper_adam
 from .layers import PixelShuffle, ResizeByFactor
-from .losses import VGG22, VGG54, VGGPreprocess, build_vgg_feature_extractor
-from .metrics import psnr_y, rgb_to_y, ssim_y
+from .training.losses import VGG22, VGG54, VGGPreprocess, build_vgg_feature_extractor
+from .evaluation.metrics import detail_ratio, psnr_y, rgb_to_y, ssim_y
 from .model_io import load_generator, read_generator_metadata, save_generator
 from .models import build_discriminator, build_generator, build_seed_generator
 from .weights import download_weights, list_pretrained
@@ -38,6 +40,7 @@ __all__ = [
     "build_seed_generator",
     "build_vgg_feature_extractor",
     "bicubic_downscale",
+    "detail_ratio",
     "download_weights",
     "evaluate",
     "export_generator",
@@ -54,3 +57,17 @@ __all__ = [
     "super_resolve",
     "upscale_rgb",
 ]
+
+
+class _Package(_ModuleType):
+    """Keeps `super_resolution_gans.evaluate` the evaluation function: importing the command
+    module `super_resolution_gans.evaluate` (what `python -m` runs) would otherwise replace
+    the package attribute with the module. The module stays in `sys.modules`."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "evaluate" and isinstance(value, _ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+_sys.modules[__name__].__class__ = _Package

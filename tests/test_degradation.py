@@ -7,15 +7,16 @@ import pytest
 import tensorflow as tf
 
 from super_resolution_gans.data import bicubic_downscale
-from super_resolution_gans.training.degradation import (
+from super_resolution_gans.data.degradation import (
     DEGRADATION_PRESETS,
     Degradation,
     DegradationOrder,
-    apply_fixed_degradation,
     degrade,
-    gaussian_kernel,
     get_degradation,
-    jpeg_compress,
+)
+from super_resolution_gans.data.degradation_ops import gaussian_kernel, jpeg_compress
+from super_resolution_gans.data.fixed_degradation import (
+    apply_fixed_degradation,
     parse_fixed_degradation,
 )
 

@@ -24,7 +24,7 @@ from super_resolution_gans import (
     psnr_y,
     ssim_y,
 )
-from super_resolution_gans.losses import pixel_mse
+from super_resolution_gans.training.losses import pixel_mse
 
 HR = 32
 SCALE = 4

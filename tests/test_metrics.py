@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from super_resolution_gans.metrics import psnr_y, rgb_to_y, ssim_y
+from super_resolution_gans.evaluation.metrics import psnr_y, rgb_to_y, ssim_y
 
 skimage_metrics = pytest.importorskip("skimage.metrics")
 
@@ -126,7 +126,7 @@ def test_invalid_inputs_raise_value_error():
 
 
 def test_detail_ratio_is_one_for_the_original_and_low_for_blur():
-    from super_resolution_gans.metrics import detail_ratio
+    from super_resolution_gans.evaluation.metrics import detail_ratio
 
     rng = np.random.default_rng(1)
     hr = rng.uniform(0, 255, (2, 64, 64, 3)).round()

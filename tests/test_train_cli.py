@@ -26,7 +26,7 @@ import tensorflow as tf
 from PIL import Image
 
 from super_resolution_gans import load_generator, read_generator_metadata
-from super_resolution_gans.train import main
+from super_resolution_gans.cli.train import main
 
 TINY = ["--num-blocks", "2", "--filters", "16", "--crop-size", "32", "--batch-size", "2",
         "--quiet"]
@@ -124,7 +124,7 @@ def test_generator_file_works_with_infer_cli(srresnet_run, data, tmp_path):
 
 def test_rerunning_a_finished_run_does_no_training(srresnet_run, caplog):
     run, argv = srresnet_run
-    caplog.set_level(logging.INFO, logger="super_resolution_gans.train")
+    caplog.set_level(logging.INFO, logger="super_resolution_gans.training")
     rows = read_history(run)
     assert main(argv) == 0
     assert "resumed from step 4" in caplog.text
@@ -193,7 +193,7 @@ def test_resume_after_sigkill_stops_at_exactly_steps(data, tmp_path, caplog):
     assert 0 < killed_at < steps
 
     # The same command again (in-process, to save a TensorFlow start-up).
-    caplog.set_level(logging.INFO, logger="super_resolution_gans.train")
+    caplog.set_level(logging.INFO, logger="super_resolution_gans.training")
     assert main(["--data", str(data), "--output", str(run), *TINY, *extra]) == 0
     resumed = [r.getMessage() for r in caplog.records if "resumed from step" in r.getMessage()]
     assert resumed and resumed[0].startswith("resumed from step ")
@@ -318,6 +318,6 @@ def test_runs_recorded_before_the_degradation_flag_still_resume(srresnet_run, ca
     for key in ("degradation", "content_loss"):
         record["architecture"].pop(key)
     record_path.write_text(json.dumps(record))
-    caplog.set_level(logging.INFO, logger="super_resolution_gans.train")
+    caplog.set_level(logging.INFO, logger="super_resolution_gans.training")
     assert main(argv) == 0
     assert "resumed from step 4" in caplog.text

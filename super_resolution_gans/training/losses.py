@@ -11,7 +11,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from .layers import PACKAGE
+from ..models.layers import PACKAGE
 
 VGG54 = "block5_conv4"
 VGG22 = "block2_conv2"

@@ -18,12 +18,12 @@ import copy
 import keras
 import tensorflow as tf
 
-from .layers import PACKAGE
+from ..compat import in_multi_worker_mode
+from ..evaluation.metrics import psnr_y, ssim_y
+from ..models import output_scale
+from ..models.layers import PACKAGE
 from .losses import PIXEL_LOSSES, VGG_FEATURE_SCALE, vgg_content_loss
-from .metrics import psnr_y, ssim_y
-from .models import output_scale
 
-PAPER_LEARNING_RATE = 1e-4
 PAPER_BETA_1 = 0.9
 
 
@@ -128,6 +128,7 @@ class SRGAN(keras.Model):
         return self.generator(inputs, training=training)
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # A private Keras hook (`compat.SYMBOLIC_BUILD_HOOK`, checked by tests/test_compat.py).
         # Keras (3.15) builds a model under a strategy by reducing a sample (lr, hr) batch across
         # replicas; with MultiWorkerMirroredStrategy over several workers that reduce fails
         # ("Attempt to convert a value (PerReplica...)"). Networks, optimizers and trackers are
@@ -220,8 +221,7 @@ def _logs(trackers):
     """The step's logs. Keras (3.15) reduces them across workers with `reduce(MEAN, axis=0)`
     under a multi-worker strategy, which fails on scalars: give them a batch axis there."""
     logs = {tracker.name: tracker.result() for tracker in trackers}
-    extended = tf.distribute.get_strategy().extended
-    if getattr(extended, "_in_multi_worker_mode", lambda: False)():  # Keras's own test
+    if in_multi_worker_mode(tf.distribute.get_strategy()):
         logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
     return logs
 
