@@ -10,16 +10,20 @@ from pathlib import Path as _Path
 
 from .data import bicubic_downscale, make_dataset
 from .evaluation import evaluate
-from .export import export_generator
-from .fast_inference import inference_generator
-from .inference import super_resolve, upscale_rgb
 from .gan import SRGAN, paper_adam
-from .layers import PixelShuffle, ResizeByFactor
+from .inference import export_generator, inference_generator, super_resolve, upscale_rgb
+from .io import download_weights, load_generator, read_generator_metadata, save_generator
 from .losses import VGG22, VGG54, VGGPreprocess, build_vgg_feature_extractor
 from .metrics import psnr_y, rgb_to_y, ssim_y
-from .model_io import load_generator, read_generator_metadata, save_generator
-from .models import build_discriminator, build_generator, build_seed_generator
-from .weights import download_weights, list_pretrained
+from .models import (
+    PixelShuffle,
+    ResizeByFactor,
+    SRResNet,
+    build_discriminator,
+    build_generator,
+    build_seed_generator,
+    list_pretrained,
+)
 
 EXAMPLE_IMAGE = _Path(__file__).resolve().parent / "assets" / "example_lr.png"
 """A 96x96 LR photo shipped with the package (NASA astronaut portrait, public domain)."""
@@ -31,6 +35,7 @@ __all__ = [
     "VGG54",
     "PixelShuffle",
     "ResizeByFactor",
+    "SRResNet",
     "VGGPreprocess",
     "__version__",
     "build_discriminator",
