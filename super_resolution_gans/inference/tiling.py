@@ -107,7 +107,7 @@ def tile_spans(piece: Span, tile: int, overlap: int, bound: Span) -> list[tuple[
 
     Example:
     >>> tile_spans((0, 100), 40, 5, (0, 100))
-    [((0, 34), (0, 39)), ((34, 67), (29, 72)), ((67, 100), (61, 100))]
+    [((0, 35), (0, 40)), ((35, 65), (30, 70)), ((65, 100), (60, 100))]
     """
     longest = min(tile + 2 * overlap, bound[1] - bound[0])
     count = len(cover(piece, longest, overlap, bound))
