@@ -152,7 +152,7 @@ def _as_float16(model: keras.Model) -> keras.Model:
 
 class OpenVINOPredictor:
     """OpenVINO CPU inference, compiled for each set of input shapes it meets: static shapes
-    run about 30% faster than one dynamic-shape compilation. The tiles of one stage of an image
+    run faster than one dynamic-shape compilation (BENCHMARKS.md). The tiles of one stage of an image
     all have one shape (`upscale_rgb`), so keeping the two most recent compilations avoids
     recompiling while bounding the memory their activation buffers take."""
 
