@@ -11,17 +11,26 @@ from pathlib import Path as _Path
 from types import ModuleType as _ModuleType
 
 from .data import bicubic_downscale, make_dataset
-from .evaluation import evaluate
-from .export import export_generator
-from .fast_inference import inference_generator
-from .inference import super_resolve, upscale_rgb
-from .training import SRGAN, paper_adam
-from .layers import PixelShuffle, ResizeByFactor
-from .training.losses import VGG22, VGG54, VGGPreprocess, build_vgg_feature_extractor
-from .evaluation.metrics import detail_ratio, psnr_y, rgb_to_y, ssim_y
-from .model_io import load_generator, read_generator_metadata, save_generator
-from .models import build_discriminator, build_generator, build_seed_generator
-from .weights import download_weights, list_pretrained
+from .evaluation import detail_ratio, evaluate, psnr_y, rgb_to_y, ssim_y
+from .inference import export_generator, inference_generator, super_resolve, upscale_rgb
+from .io import download_weights, load_generator, read_generator_metadata, save_generator
+from .models import (
+    PixelShuffle,
+    ResizeByFactor,
+    SRResNet,
+    build_discriminator,
+    build_generator,
+    build_seed_generator,
+    list_pretrained,
+)
+from .training import (
+    SRGAN,
+    VGG22,
+    VGG54,
+    VGGPreprocess,
+    build_vgg_feature_extractor,
+    paper_adam,
+)
 
 EXAMPLE_IMAGE = _Path(__file__).resolve().parent / "assets" / "example_lr.png"
 """A 96x96 LR photo shipped with the package (NASA astronaut portrait, public domain)."""
@@ -33,6 +42,7 @@ __all__ = [
     "VGG54",
     "PixelShuffle",
     "ResizeByFactor",
+    "SRResNet",
     "VGGPreprocess",
     "__version__",
     "build_discriminator",

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from .image_io import to_pil, write_image
-from .inference import super_resolve
+from .inference.upscale import super_resolve
+from .io.write import to_pil, write_image
 
 __all__ = ["SRGAN_predict", "show_image"]
 

@@ -10,13 +10,8 @@ import pytest
 import tensorflow as tf
 from helpers import randomize_weights
 
-from super_resolution_gans import (
-    build_generator,
-    fast_inference,
-    inference_generator,
-    save_generator,
-)
-from super_resolution_gans.fast_inference import predictor_for, resolve_runtime, stages_for
+from super_resolution_gans import build_generator, inference_generator, save_generator
+from super_resolution_gans.inference import predictor_for, resolve_runtime, runtimes, stages_for
 from super_resolution_gans.inference import upscale_rgb
 from super_resolution_gans.models import build_seed_generator, wrap_signed_range
 
@@ -157,18 +152,18 @@ def test_float16_trunk_features_near_zero_are_not_taken_for_a_black_image(image)
 
 
 def test_auto_runtime_follows_the_environment_variable(monkeypatch):
-    monkeypatch.setenv(fast_inference.RUNTIME_ENV_VAR, "tensorflow")
+    monkeypatch.setenv(runtimes.RUNTIME_ENV_VAR, "tensorflow")
     assert resolve_runtime("auto") == "tensorflow"
-    monkeypatch.setenv(fast_inference.RUNTIME_ENV_VAR, "openvino")
+    monkeypatch.setenv(runtimes.RUNTIME_ENV_VAR, "openvino")
     assert resolve_runtime("auto") == "openvino"
 
 
 def test_auto_runtime_is_openvino_on_cpu_when_installed_else_tensorflow(monkeypatch):
-    monkeypatch.delenv(fast_inference.RUNTIME_ENV_VAR, raising=False)
-    monkeypatch.setattr(fast_inference, "_openvino_available", lambda: True)
+    monkeypatch.delenv(runtimes.RUNTIME_ENV_VAR, raising=False)
+    monkeypatch.setattr(runtimes, "_openvino_available", lambda: True)
     assert resolve_runtime("auto") == ("tensorflow" if tf.config.list_logical_devices("GPU")
                                        else "openvino")
-    monkeypatch.setattr(fast_inference, "_openvino_available", lambda: False)
+    monkeypatch.setattr(runtimes, "_openvino_available", lambda: False)
     assert resolve_runtime("auto") == "tensorflow"
 
 

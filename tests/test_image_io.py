@@ -1,4 +1,4 @@
-"""Tests for super_resolution_gans.image_io: reading, model conversion and atomic writing."""
+"""Tests for super_resolution_gans.io (decode, pixels, write): reading, model conversion and atomic writing."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from super_resolution_gans import image_io, net
-from super_resolution_gans.image_io import (
+from super_resolution_gans.io import net
+from super_resolution_gans.io import write as image_write
+from super_resolution_gans.io import (
     ImageInfo,
     from_model_output,
     read_image,
@@ -591,7 +592,7 @@ def test_failure_in_the_16bit_encoder_leaves_no_file(tmp_path, monkeypatch):
     def fail(image):
         raise RuntimeError("encoder crashed")
 
-    monkeypatch.setattr(image_io, "_encode_png16", fail)
+    monkeypatch.setattr(image_write, "_encode_png16", fail)
     with pytest.raises(RuntimeError, match="encoder crashed"):
         write_image(random_image((4, 4, 3), np.uint16), tmp_path / "out.png")
     assert os.listdir(tmp_path) == []

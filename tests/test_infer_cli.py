@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from super_resolution_gans.infer import build_parser, main
+from super_resolution_gans.cli.infer import build_parser, main
 from super_resolution_gans.srgan_utils import SRGAN_predict
 
 # shared/ sits beside the repository's checkout.
@@ -125,7 +125,7 @@ def test_folder_with_a_bad_image_writes_the_others_and_lists_it(
 
 def test_folder_of_good_images_exits_0_and_loads_the_model_once(tmp_path, tiny_generator_file,
                                                                capsys, monkeypatch):
-    from super_resolution_gans import infer
+    from super_resolution_gans.cli import infer
 
     folder = tmp_path / "photos"
     folder.mkdir()

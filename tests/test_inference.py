@@ -1,4 +1,4 @@
-"""Tests for super_resolution_gans.inference: receptive radius, seamless tiling, super_resolve.
+"""Tests for super_resolution_gans.inference (memory, tiling, upscale): receptive radius, seamless tiling, super_resolve.
 
 The tiling tests run on the TensorFlow runtime: what they check (the tiler) does not depend on
 the runtime, and it keeps them fast and identical on every machine.
@@ -14,8 +14,9 @@ import pytest
 import tensorflow as tf
 from helpers import randomize_weights
 
-from super_resolution_gans import fast_inference, inference
-from super_resolution_gans.fast_inference import FastPath, Stage, predictor_for
+from super_resolution_gans.inference import FastPath, Stage, predictor_for
+from super_resolution_gans.inference import predictors
+from super_resolution_gans.inference import memory, runtimes, tiling, upscale
 from super_resolution_gans.inference import (
     activation_bytes_per_pixel,
     choose_tile_size,
@@ -95,7 +96,7 @@ def count_predictions(monkeypatch):
         wrapped.runtime = predict.runtime
         return wrapped
 
-    real_fast_path = inference.fast_path
+    real_fast_path = upscale.fast_path
 
     def recorded(part, stage):
         return Stage(stage.model, lambda: recording(part, stage.predict))
@@ -108,7 +109,7 @@ def count_predictions(monkeypatch):
         )
         return FastPath(recorded("whole", path.whole), stages)
 
-    monkeypatch.setattr(inference, "fast_path", fast_path)
+    monkeypatch.setattr(upscale, "fast_path", fast_path)
     return calls
 
 
@@ -187,7 +188,7 @@ def test_auto_tile_size_runs_small_images_whole(plain_generator, image, count_pr
 def test_auto_tile_size_tiles_large_images_seamlessly(
     plain_generator, image, plain_whole, count_predictions, monkeypatch
 ):
-    monkeypatch.setattr(inference, "AUTO_TILE_BUDGET_BYTES", 1024**2)
+    monkeypatch.setattr(memory, "AUTO_TILE_BUDGET_BYTES", 1024**2)
     assert choose_tile_size(plain_generator, 70, 90, overlap=12) > 0
     tiled = upscale_rgb(plain_generator, image, runtime=RUNTIME)  # tile_size=None
     assert len(count_predictions) > 1
@@ -247,7 +248,7 @@ def test_two_stage_tiling_on_openvino_equals_the_whole_image(fixture, request):
 def test_tile_spans_partition_the_piece_into_equal_windows_with_enough_context(
     piece, tile, overlap, bound
 ):
-    spans = inference._spans(piece, tile, overlap, bound)
+    spans = tiling.tile_spans(piece, tile, overlap, bound)
     assert len(spans) <= math.ceil((piece[1] - piece[0]) / tile)  # no more than tiles of `tile`
     pieces = [span for span, _ in spans]
     assert pieces[0][0] == piece[0] and pieces[-1][1] == piece[1]
@@ -301,8 +302,8 @@ def test_auto_runtime_falls_back_to_tensorflow_when_openvino_fails(monkeypatch):
     def resolve(runtime):  # as on a CPU-only machine with OpenVINO installed
         return "openvino" if runtime == "auto" else runtime
 
-    monkeypatch.setattr(fast_inference, "resolve_runtime", resolve)
-    monkeypatch.setattr(fast_inference, "_OpenVINOPredictor", unconvertible)
+    monkeypatch.setattr(runtimes, "resolve_runtime", resolve)
+    monkeypatch.setattr(predictors, "OpenVINOPredictor", unconvertible)
     generator = build_generator(num_blocks=1, filters=8, global_skip=True)  # fresh: no cache
     image = _test_image(12, 10, seed=5)
     result = upscale_rgb(generator, image, tile_size=0)  # runtime="auto"
@@ -318,19 +319,17 @@ def test_tiles_are_sized_for_the_runtime_that_runs_the_model(monkeypatch):
     def unconvertible(*args):
         raise RuntimeError("No conversion rule found for operations: SomeOp")
 
-    monkeypatch.setattr(fast_inference, "resolve_runtime",
+    monkeypatch.setattr(runtimes, "resolve_runtime",
                         lambda runtime: "openvino" if runtime == "auto" else runtime)
-    monkeypatch.setattr(inference, "resolve_runtime",
-                        lambda runtime: "openvino" if runtime == "auto" else runtime)
-    monkeypatch.setattr(fast_inference, "_OpenVINOPredictor", unconvertible)
+    monkeypatch.setattr(predictors, "OpenVINOPredictor", unconvertible)
     sized_for = []
-    real_choose = inference.choose_tile_size
+    real_choose = memory.choose_tile_size
 
     def choose(model, height, width, overlap, runtime):
         sized_for.append(runtime)
         return real_choose(model, height, width, overlap, runtime)
 
-    monkeypatch.setattr(inference, "choose_tile_size", choose)
+    monkeypatch.setattr(memory, "choose_tile_size", choose)
     seed = wrap_signed_range(build_seed_generator(1))  # one stage: not build_generator's layout
     upscale_rgb(seed, _test_image(12, 10, seed=7))  # runtime="auto"
     assert sized_for == ["tensorflow"]

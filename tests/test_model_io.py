@@ -1,4 +1,4 @@
-"""Tests for super_resolution_gans.model_io: our .keras / .weights.h5 files and load_generator."""
+"""Tests for super_resolution_gans.io.model_io: our .keras / .weights.h5 files and load_generator."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from helpers import randomize_weights
 
-from super_resolution_gans import model_io
-from super_resolution_gans.model_io import (
+from super_resolution_gans.io import model_io
+from super_resolution_gans.io.model_io import (
     generator_architecture,
     load_generator,
     read_generator_metadata,
@@ -82,12 +82,13 @@ def test_save_generator_stores_metadata_and_architecture(tiny_generator, tmp_pat
     }
 
 
-def test_saved_keras_file_holds_no_lambda_layer(tiny_generator, tmp_path):
+def test_saved_keras_file_holds_the_architecture_and_no_lambda_layer(tiny_generator, tmp_path):
     path = save_generator(tiny_generator, tmp_path / "g.keras")
     with zipfile.ZipFile(path) as archive:
-        config = archive.read("config.json").decode("utf-8")
-    assert '"PixelShuffle"' in config
-    assert '"Lambda"' not in config
+        config = json.loads(archive.read("config.json"))
+    assert config["registered_name"] == "super_resolution_gans>SRResNet"
+    assert {key: config["config"][key] for key in TINY} == TINY
+    assert '"Lambda"' not in json.dumps(config)
 
 
 def test_keras_file_reloads_in_safe_mode_in_a_fresh_process(

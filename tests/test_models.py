@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 from helpers import flat_layers, randomize_weights, run_serialization_test
 
-from super_resolution_gans.layers import PixelShuffle, ResizeByFactor
+from super_resolution_gans.models.layers import PixelShuffle, ResizeByFactor
 from super_resolution_gans.models import (
     build_discriminator,
     build_generator,
@@ -223,3 +223,50 @@ def test_wrapped_seed_generator_maps_pixels_to_pixels_at_any_size():
     expected = (signed + 1.0) * 127.5
     assert y.shape == (1, 40, 56, 3)
     np.testing.assert_allclose(y, expected, atol=1e-3)
+
+
+# --- the architecture is the generator's config ---------------------------------------------
+
+
+def test_generator_config_is_its_architecture_and_survives_a_keras_file(tmp_path):
+    from super_resolution_gans.models import SRResNet
+
+    generator = build_generator(2, num_blocks=1, filters=8, global_skip=True)
+    assert isinstance(generator, SRResNet)
+    config = generator.get_config()
+    assert {k: config[k] for k in ("scale", "num_blocks", "filters", "global_skip")} == {
+        "scale": 2, "num_blocks": 1, "filters": 8, "global_skip": True}
+    image = np.random.default_rng(0).uniform(0, 255, (1, 6, 5, 3)).astype("float32")
+    reloaded = run_serialization_test(generator, input_data=image, tmp_path=tmp_path)
+    assert isinstance(reloaded, SRResNet)
+    assert reloaded.architecture == generator.architecture
+    assert reloaded.batchnorm_pairs == generator.batchnorm_pairs
+
+
+def test_generator_records_its_dtype_policy(tmp_path):
+    from super_resolution_gans.models import build_generator_with_policy
+
+    generator = build_generator_with_policy("mixed_float16", num_blocks=1, filters=8)
+    assert generator.get_config()["dtype"] == "mixed_float16"
+    assert generator.get_layer("stem_conv").compute_dtype == "float16"
+    path = tmp_path / "mixed.keras"
+    generator.save(path)
+    reloaded = keras.models.load_model(path, safe_mode=True, compile=False)
+    assert reloaded.get_layer("stem_conv").compute_dtype == "float16"
+    assert reloaded.output.dtype == "float32"
+
+
+def test_shipped_file_of_the_previous_version_loads_as_a_configured_generator():
+    from super_resolution_gans import EXAMPLE_IMAGE, load_generator  # noqa: F401
+    from super_resolution_gans.models import SRResNet
+    from super_resolution_gans.models.presets import PRETRAINED
+
+    shipped = (EXAMPLE_IMAGE.parents[1] / PRETRAINED["srresnet_x4"].package_file)
+    plain = keras.models.load_model(shipped, safe_mode=True, compile=False)
+    assert not isinstance(plain, SRResNet)  # saved as a plain functional model
+    generator = load_generator()
+    assert isinstance(generator, SRResNet)
+    assert generator.architecture == {
+        "scale": 4, "num_blocks": 16, "filters": 64, "global_skip": True}
+    image = np.random.default_rng(1).uniform(0, 255, (1, 8, 8, 3)).astype("float32")
+    np.testing.assert_allclose(generator(image), plain(image), atol=1e-3)

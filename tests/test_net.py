@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from super_resolution_gans import net
+from super_resolution_gans.io import net
 
 SHORT_TIMEOUT = (1.0, 0.3)
 

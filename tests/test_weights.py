@@ -11,7 +11,8 @@ import gdown
 import pytest
 import requests
 
-from super_resolution_gans import net, weights
+from super_resolution_gans.io import net, weights
+from super_resolution_gans.models import presets
 
 BODY = b"pretend these are generator weights" * 100
 BODY_SHA = hashlib.sha256(BODY).hexdigest()
@@ -278,21 +279,21 @@ def test_default_cache_dir_falls_back_to_user_cache(tmp_path, monkeypatch):
 
 
 def test_registry_lists_default_and_seed_models():
-    names = weights.list_pretrained()
+    names = presets.list_pretrained()
     assert names == sorted(names)
     assert {"srresnet_x4", "seed_srgan_v003", "seed_srgan_v004"} <= set(names)
-    assert weights.DEFAULT_MODEL in names
+    assert presets.DEFAULT_MODEL in names
 
 
 def test_registry_entries_describe_the_files():
-    default = weights.get_pretrained("srresnet_x4")
+    default = presets.get_pretrained("srresnet_x4")
     assert (default.source, default.package_file, default.format) == (
         None,
         "pretrained/srresnet_x4.keras",
         "keras",
     )
-    v003 = weights.get_pretrained("seed_srgan_v003")
-    v004 = weights.get_pretrained("seed_srgan_v004")
+    v003 = presets.get_pretrained("seed_srgan_v003")
+    v004 = presets.get_pretrained("seed_srgan_v004")
     assert v003.source == "1MWDeLnpEaZDrKK-OjmzvYLxfjwp-GDcp"
     assert v004.source == SEED_V004_ID
     for entry in (v003, v004):
@@ -305,11 +306,11 @@ def test_registry_entries_describe_the_files():
 
 def test_unknown_name_lists_known_names():
     with pytest.raises(ValueError, match=r"'nope'.*seed_srgan_v003.*srresnet_x4"):
-        weights.get_pretrained("nope")
+        presets.get_pretrained("nope")
 
 
 def test_entries_are_frozen_and_validated():
-    entry = weights.get_pretrained("srresnet_x4")
+    entry = presets.get_pretrained("srresnet_x4")
     with pytest.raises(dataclasses.FrozenInstanceError):
         entry.sha256 = "0" * 64
     with pytest.raises(ValueError, match="format must be one of"):
@@ -352,14 +353,14 @@ def test_resolve_seed_name_downloads_its_drive_file(fake_gdown, cache):
     with pytest.warns(UserWarning, match="unverified"):
         path, entry = weights.resolve_model_source("seed_srgan_v004", progress=False)
     assert path == cache / "seed_srgan_v004.h5"
-    assert entry is weights.PRETRAINED["seed_srgan_v004"]
+    assert entry is presets.PRETRAINED["seed_srgan_v004"]
     assert fake_gdown.calls[0]["id"] == SEED_V004_ID
 
 
 def test_resolve_shipped_default_missing_says_so(tmp_path, monkeypatch):
     monkeypatch.setattr(weights, "_PACKAGE_DIR", tmp_path / "pkg")
     with pytest.raises(FileNotFoundError, match="not present in this installation") as info:
-        weights.resolve_model_source(weights.DEFAULT_MODEL)
+        weights.resolve_model_source(presets.DEFAULT_MODEL)
     message = str(info.value)
     assert "model path" in message
     assert str(tmp_path / "pkg" / "pretrained" / "srresnet_x4.keras") in message
@@ -371,8 +372,8 @@ def test_resolve_shipped_default_uses_package_file_without_network(tmp_path, mon
     shipped.write_bytes(BODY)
     monkeypatch.setattr(weights, "_PACKAGE_DIR", tmp_path / "pkg")
     monkeypatch.setattr(weights, "download_weights", None)  # any download would crash
-    pinned = dataclasses.replace(weights.PRETRAINED["srresnet_x4"], sha256=BODY_SHA)
-    monkeypatch.setitem(weights.PRETRAINED, "srresnet_x4", pinned)
+    pinned = dataclasses.replace(presets.PRETRAINED["srresnet_x4"], sha256=BODY_SHA)
+    monkeypatch.setitem(presets.PRETRAINED, "srresnet_x4", pinned)
     path, entry = weights.resolve_model_source("srresnet_x4")
     assert path == shipped
     assert entry is pinned
@@ -380,9 +381,9 @@ def test_resolve_shipped_default_uses_package_file_without_network(tmp_path, mon
 
 def test_the_real_shipped_weights_match_their_pinned_hash(monkeypatch):
     monkeypatch.setattr(weights, "download_weights", None)  # offline by construction
-    entry = weights.PRETRAINED[weights.DEFAULT_MODEL]
+    entry = presets.PRETRAINED[presets.DEFAULT_MODEL]
     assert entry.sha256 is not None
-    path, _ = weights.resolve_model_source(weights.DEFAULT_MODEL)  # hashes the file
+    path, _ = weights.resolve_model_source(presets.DEFAULT_MODEL)  # hashes the file
     assert path.name == "srresnet_x4.keras" and path.stat().st_size < 10 * 1024**2
 
 
@@ -391,7 +392,7 @@ def test_resolve_shipped_file_with_wrong_hash_is_refused(tmp_path, monkeypatch):
     shipped.parent.mkdir(parents=True)
     shipped.write_bytes(b"damaged")
     monkeypatch.setattr(weights, "_PACKAGE_DIR", tmp_path / "pkg")
-    pinned = dataclasses.replace(weights.PRETRAINED["srresnet_x4"], sha256=BODY_SHA)
-    monkeypatch.setitem(weights.PRETRAINED, "srresnet_x4", pinned)
+    pinned = dataclasses.replace(presets.PRETRAINED["srresnet_x4"], sha256=BODY_SHA)
+    monkeypatch.setitem(presets.PRETRAINED, "srresnet_x4", pinned)
     with pytest.raises(ValueError, match=f"expected {BODY_SHA}.*reinstall"):
         weights.resolve_model_source("srresnet_x4")

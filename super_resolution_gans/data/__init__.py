@@ -1,6 +1,6 @@
 """The data pipeline: image files, named transforms, real-world degradations, ``make_dataset``.
 
-Depends on nothing else in the package.
+Depends only on `io.files` (the one list of image extensions and the one folder lister).
 """
 
 from .degradation import DEGRADATION_PRESETS, Degradation, DegradationOrder

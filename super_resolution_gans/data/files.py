@@ -16,11 +16,11 @@ from pathlib import Path
 
 from PIL import Image
 
+from ..io.files import IMAGE_EXTENSIONS, list_images
+
 __all__ = ["IMAGE_EXTENSIONS", "ImageInfo", "collect_images", "describe"]
 
 logger = logging.getLogger(__name__)
-
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 # Formats and modes that tf.io decodes exactly; everything else goes through Pillow.
 _TF_FORMATS = {"JPEG": ("L", "RGB"), "MPO": ("L", "RGB"), "PNG": None}
@@ -36,15 +36,9 @@ class ImageInfo:
 
 
 def _list_files(folder: Path, recursive: bool) -> list[tuple[str, Path]]:
-    candidates = folder.rglob("*") if recursive else folder.iterdir()
-    files = []
-    for path in candidates:
-        name = path.relative_to(folder).as_posix()
-        if any(part.startswith(".") for part in Path(name).parts):
-            continue
-        if path.suffix.lower() in IMAGE_EXTENSIONS and path.is_file():
-            files.append((name, path))
-    return sorted(files)
+    """(name relative to the folder, path) of its images, sorted (see `io.files`)."""
+    return [(path.relative_to(folder).as_posix(), path)
+            for path in list_images(folder, recursive=recursive)]
 
 
 def _read_header(name: str, path: Path) -> ImageInfo | str:

@@ -24,9 +24,12 @@ from tqdm.auto import tqdm
 
 from ..data import bicubic_downscale, bicubic_upscale
 from ..data.fixed_degradation import apply_fixed_degradation, parse_fixed_degradation
-from ..image_io import IMAGE_EXTENSIONS, list_images, read_image, to_model_input, write_image
 from ..inference import upscale_rgb
-from ..model_io import load_generator
+from ..io.decode import read_image
+from ..io.files import IMAGE_EXTENSIONS, list_images
+from ..io.model_io import load_generator
+from ..io.pixels import to_model_input
+from ..io.write import write_image
 from ..models import output_scale
 from .metrics import detail_ratio, psnr_y, ssim_y
 from .report import EvaluationReport, ImageScore

@@ -18,7 +18,8 @@ from pathlib import Path
 import h5py
 import keras
 
-from .models import build_seed_generator, wrap_signed_range
+from ..validation import SourceError
+from .seed import build_seed_generator, wrap_signed_range
 
 _SEED_LAYER_CLASSES = {
     "InputLayer",
@@ -79,7 +80,7 @@ def read_keras2_file(path: str | os.PathLike) -> Keras2File:
     try:
         handle = h5py.File(path, "r")
     except OSError as err:
-        raise ValueError(f"{path}: not a readable HDF5 model file ({err})") from err
+        raise SourceError(f"{path}", f"not a readable HDF5 model file ({err})", separator=": ") from err
     with handle:
         config = handle.attrs.get("model_config")
         layer_classes: tuple[str, ...] = ()
@@ -90,10 +91,10 @@ def read_keras2_file(path: str | os.PathLike) -> Keras2File:
                 layers = json.loads(config)["config"]["layers"]
                 layer_classes = tuple(layer["class_name"] for layer in layers)
             except (ValueError, KeyError, TypeError) as err:
-                raise ValueError(f"{path}: the model config in this file is malformed") from err
+                raise SourceError(f"{path}", "the model config in this file is malformed", separator=": ") from err
         weights = handle["model_weights"] if "model_weights" in handle else handle
         if "layer_names" not in weights.attrs:
-            raise ValueError(f"{path}: not a Keras 2 .h5 model or weights file")
+            raise SourceError(f"{path}", "not a Keras 2 .h5 model or weights file", separator=": ")
         shapes = []
         try:
             for layer_name in weights.attrs["layer_names"]:
@@ -101,7 +102,7 @@ def read_keras2_file(path: str | os.PathLike) -> Keras2File:
                 for weight_name in group.attrs.get("weight_names", []):
                     shapes.append(tuple(group[_text(weight_name)].shape))
         except (KeyError, AttributeError, TypeError) as err:
-            raise ValueError(f"{path}: malformed Keras 2 file (missing weights {err})") from err
+            raise SourceError(f"{path}", f"malformed Keras 2 file (missing weights {err})", separator=": ") from err
         version = handle.attrs.get("keras_version", b"")
     return Keras2File(
         path=path,
@@ -129,23 +130,29 @@ def load_keras2_seed_generator(path: str | os.PathLike) -> keras.Model:
     info = read_keras2_file(path)
     code_layers = sorted(set(info.layer_classes) & _CODE_LAYER_CLASSES)
     if code_layers:
-        raise ValueError(
-            f"{info.path}: contains {', '.join(code_layers)} layers (Python code stored in the "
-            "file); refusing to run code from a model file"
+        raise SourceError(
+            f"{info.path}",
+            f"contains {', '.join(code_layers)} layers (Python code stored in the "
+            "file); refusing to run code from a model file",
+            separator=": ",
         )
     unknown = sorted(set(info.layer_classes) - _SEED_LAYER_CLASSES)
     if unknown:
-        raise ValueError(
-            f"{info.path}: unknown model layout (layers {', '.join(unknown)} are not part of the "
-            "SuperResolution-GANs generator)"
+        raise SourceError(
+            f"{info.path}",
+            f"unknown model layout (layers {', '.join(unknown)} are not part of the "
+            "SuperResolution-GANs generator)",
+            separator=": ",
         )
     num_blocks = _count_residual_blocks(info)
     core = build_seed_generator(num_blocks)
     expected = tuple(tuple(weight.shape) for weight in core.weights)
     if expected != info.weight_shapes:
-        raise ValueError(
-            f"{info.path}: unknown model layout ({len(info.weight_shapes)} weights that do not "
-            "match the SuperResolution-GANs generator)"
+        raise SourceError(
+            f"{info.path}",
+            f"unknown model layout ({len(info.weight_shapes)} weights that do not "
+            "match the SuperResolution-GANs generator)",
+            separator=": ",
         )
     core.load_weights(info.path)
     return wrap_signed_range(core, name="seed_generator")
@@ -160,7 +167,8 @@ def _count_residual_blocks(info: Keras2File) -> int:
         batchnorms = sum(1 for shape in info.weight_shapes if len(shape) == 1) - _conv_count(info)
         blocks = (batchnorms // 4 - 1) // 2
     if blocks < 1:
-        raise ValueError(f"{info.path}: unknown model layout (no residual blocks found)")
+        raise SourceError(f"{info.path}", "unknown model layout (no residual blocks found)",
+                          separator=": ")
     return blocks
 
 

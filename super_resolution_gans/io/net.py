@@ -61,7 +61,15 @@ class DownloadError(OSError):
     except net.DownloadError as err:
         print(err)  # Could not download https://example.com/missing.png: HTTP 404 Not Found
     ```
+
+    Attributes:
+        argument: the argument whose limit stopped the download (``"max_bytes"`` or
+            ``"timeout"``), or None.
     """
+
+    def __init__(self, message: str, *, argument: str | None = None):
+        super().__init__(message)
+        self.argument = argument
 
 
 def is_url(value: object) -> bool:
@@ -121,13 +129,13 @@ def check_url(url: str) -> str:
     return url
 
 
-def _check_max_bytes(max_bytes: int) -> int:
+def check_max_bytes(max_bytes: int) -> int:
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes <= 0:
         raise ValueError(f"max_bytes must be a positive integer, received {max_bytes!r}.")
     return max_bytes
 
 
-def _check_timeout(timeout: Timeout) -> Timeout:
+def check_timeout(timeout: Timeout) -> Timeout:
     values = timeout if isinstance(timeout, tuple) else (timeout,)
     ok = len(values) in (1, 2) and all(
         isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values
@@ -163,7 +171,18 @@ def _is_read_timeout(err: BaseException) -> bool:
     return False
 
 
-def _describe(err: requests.RequestException, timeout: Timeout) -> str:
+def timeout_argument(err: BaseException) -> str | None:
+    """``"timeout"`` when `err` is a connect or read timeout (a longer one may succeed).
+
+    Example:
+    >>> timeout_argument(requests.exceptions.ConnectTimeout()), timeout_argument(ValueError())
+    ('timeout', None)
+    """
+    timed_out = isinstance(err, requests.exceptions.ConnectTimeout) or _is_read_timeout(err)
+    return "timeout" if timed_out else None
+
+
+def describe_error(err: requests.RequestException, timeout: Timeout) -> str:
     connect_timeout, read_timeout = _timeouts(timeout)
     if isinstance(err, requests.exceptions.ConnectTimeout):
         return f"connection timed out after {connect_timeout:g}s"
@@ -219,8 +238,8 @@ def download_to_file(
     ```
     """
     check_url(url)
-    _check_max_bytes(max_bytes)
-    _check_timeout(timeout)
+    check_max_bytes(max_bytes)
+    check_timeout(timeout)
     logger.debug("Downloading %s (at most %d bytes)", url, max_bytes)
     try:
         with requests.get(url, stream=True, timeout=timeout) as response:
@@ -233,7 +252,8 @@ def download_to_file(
             if announced is not None and announced > max_bytes:
                 raise DownloadError(
                     f"Could not download {url}: the server announced {announced} bytes, "
-                    f"larger than the {max_bytes}-byte cap"
+                    f"larger than the {max_bytes}-byte cap",
+                    argument="max_bytes",
                 )
             label = description or urlsplit(url).path.rsplit("/", 1)[-1] or url
             written = 0
@@ -251,12 +271,16 @@ def download_to_file(
                     if written > max_bytes:
                         raise DownloadError(
                             f"Could not download {url}: the body is larger than the "
-                            f"{max_bytes}-byte cap (stopped after {written} bytes)"
+                            f"{max_bytes}-byte cap (stopped after {written} bytes)",
+                            argument="max_bytes",
                         )
                     fileobj.write(chunk)
                     bar.update(len(chunk))
     except requests.RequestException as err:
-        raise DownloadError(f"Could not download {url}: {_describe(err, timeout)}") from err
+        raise DownloadError(
+            f"Could not download {url}: {describe_error(err, timeout)}",
+            argument=timeout_argument(err),
+        ) from err
     logger.debug("Downloaded %d bytes from %s", written, url)
     return written
 

@@ -1,0 +1,256 @@
+"""Super-resolution CLI: `python -m super_resolution_gans.infer --inputPath IN --outputPath OUT`.
+
+Also installed as `srgan-infer`. `--inputPath` is an image file, an http(s) URL or a folder;
+for a folder every image in it (not in subfolders) is super-resolved into the `--outputPath`
+folder under the same file name, with the model loaded once. Existing outputs are replaced;
+outputs are written atomically, so a failure never leaves a partial file. Exit status: 0 on
+success, 1 when an input, the model or an output is unusable (one line on stderr per problem,
+naming it), 2 for invalid command-line arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from .. import __version__
+from ..inference.runtimes import PRECISIONS, RUNTIMES
+from ..inference.upscale import super_resolve
+from ..io import net
+from ..io.decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, read_image
+from ..io.files import IMAGE_EXTENSIONS, list_images
+from ..io.model_io import load_generator
+from ..io.net import DownloadError
+from ..io.write import WRITE_FORMATS, write_image
+from ..models.presets import DEFAULT_MODEL
+from ..validation import SourceError
+from .common import (
+    USER_ERRORS,
+    CommandError,
+    non_negative_int,
+    one_line,
+    positive_float,
+    positive_int,
+    run_command,
+    with_hint,
+)
+
+logger = logging.getLogger("super_resolution_gans.infer")
+
+# The flag of each library argument whose limit can refuse an input.
+FLAG_HINTS = {
+    "max_pixels": "Use --maxPixels N to change the limit (0 = none).",
+    "max_bytes": "Use --maxBytes N to accept larger downloads.",
+    "timeout": "Use --timeout SECONDS to wait longer.",
+}
+
+# Errors whose message already names the input or model they are about.
+_NAMED_ERRORS = (SourceError, DownloadError, FileNotFoundError)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The inference command's argument parser (every flag documented).
+
+    Example:
+    >>> build_parser().parse_args(["--inputPath", "a.png", "--outputPath", "b.png"]).input_path
+    'a.png'
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m super_resolution_gans.infer",
+        description="Super-resolve an image file, an http(s) URL, or every image in a folder.",
+        epilog="Exit status: 0 success, 1 unusable input/model/output, 2 invalid arguments.",
+    )
+    add = parser.add_argument
+    add("--inputPath", "--input-path", dest="input_path", required=True, metavar="IN",
+        help="an image file, an http(s) URL to an image, or a folder of images (its "
+             f"{', '.join(IMAGE_EXTENSIONS)} files; subfolders and hidden files are skipped; "
+             "outputs of formats that cannot be written get .png appended)")
+    add("--outputPath", "--output-path", dest="output_path", required=True, metavar="OUT",
+        help="the output image file (its extension picks the format), or for a folder input "
+             "the output folder (created if missing; files keep their names). Existing files "
+             "are replaced")
+    add("--modelPath", "--model-path", dest="model_path", metavar="MODEL",
+        help="a generator file (.keras, .weights.h5, or a SuperResolution-GANs 0.0.x .h5), an "
+             f"http(s) URL to one, or a registered name; default: the shipped {DEFAULT_MODEL!r}")
+    add("--tileSize", "--tile-size", dest="tile_size", type=non_negative_int, metavar="N",
+        help="process the image in LR tiles of at most NxN pixels to bound memory "
+             "(seamless); 0 = whole image in one pass; default: chosen from the image size")
+    add("--tileOverlap", "--tile-overlap", dest="tile_overlap", type=non_negative_int,
+        metavar="N", help="LR pixels of context around each tile; default: the network's "
+                          "receptive radius, which makes tiles seamless (and tiles the "
+                          "library's generators in two stages, trunk and upsampling)")
+    add("--tileBatchSize", "--tile-batch-size", dest="tile_batch_size", type=positive_int,
+        default=1, metavar="N", help="tiles run together in one batch (default: 1)")
+    add("--maxPixels", "--max-pixels", dest="max_pixels", type=non_negative_int,
+        default=DEFAULT_MAX_PIXELS, metavar="N",
+        help="refuse input images with more pixels than this, as possible decompression bombs; "
+             f"0 = no limit (default: {DEFAULT_MAX_PIXELS:,})")
+    add("--maxBytes", "--max-bytes", dest="max_bytes", type=positive_int,
+        default=DEFAULT_MAX_BYTES, metavar="N",
+        help="largest image download accepted from a URL, in bytes "
+             f"(default: {DEFAULT_MAX_BYTES:,})")
+    add("--timeout", type=positive_float, metavar="SECONDS",
+        help="for URL inputs: seconds to wait to connect and for each piece of data (default: "
+             f"{net.DEFAULT_TIMEOUT[0]:g} to connect, {net.DEFAULT_TIMEOUT[1]:g} to read)")
+    add("--runtime", choices=RUNTIMES, default="auto",
+        help="inference runtime: auto (OpenVINO on CPU-only machines when installed, else "
+             "TensorFlow), tensorflow or openvino")
+    add("--precision", choices=PRECISIONS, default="float32",
+        help="float32 (default); float16 on a GPU (falls back to float32 if the output is "
+             "non-finite or black); bfloat16 with OpenVINO on CPUs with bf16 units (faster, "
+             "may differ by a few grey levels)")
+    add("--quiet", "-q", action="store_true",
+        help="no progress bars and no log messages, only errors")
+    add("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the inference command; returns the exit status.
+
+    Example:
+    >>> main(["--inputPath", "photo.png", "--outputPath", "photo_x4.png"])  # doctest: +SKIP
+    0
+    """
+    return run_command(build_parser(), run, argv, flag_hints=FLAG_HINTS)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs the parsed command: a folder, or a single file or URL."""
+    if not net.is_url(args.input_path) and Path(args.input_path).expanduser().is_dir():
+        return run_folder(args)
+    run_single(args)
+    return 0
+
+
+def run_single(args: argparse.Namespace) -> None:
+    """Super-resolves one file or URL into `args.output_path`.
+
+    The output path is checked first, then the image is read (so a bad input fails before the
+    model loads), then the model is loaded and run; nothing is written unless all succeeded.
+    """
+    output = _checked_output_file(args.output_path)
+    source = args.input_path
+    lr = _with_name(source, lambda: read_image(source, **_read_options(args)))
+    generator = _load_model(args.model_path, progress=not args.quiet)
+    _lr, sr = super_resolve(lr, generator, **_prediction_options(args))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_image(sr, output)
+    logger.info("wrote %s (%dx%d)", output, sr.shape[1], sr.shape[0])
+
+
+def run_folder(args: argparse.Namespace) -> int:
+    """Super-resolves every image of the folder `args.input_path` into `args.output_path`.
+
+    A bad image does not stop the others; each is reported on stderr as `<file>: <reason>`.
+
+    Returns:
+        0 when every image was written, 1 otherwise.
+    """
+    folder = Path(args.input_path).expanduser()
+    output = Path(args.output_path).expanduser()
+    if output.exists() and not output.is_dir():
+        raise ValueError(f"--outputPath {output}: is a file; give a folder for a folder input")
+    if output.resolve() == folder.resolve():
+        raise ValueError(
+            f"--outputPath {output}: is the input folder; the results would replace the "
+            "original images, give another folder"
+        )
+    files = list_images(folder)
+    if not files:
+        raise ValueError(
+            f"--inputPath {folder}: no image files ({', '.join(IMAGE_EXTENSIONS)}) in this folder"
+        )
+    generator = _load_model(args.model_path, progress=not args.quiet)
+    failures: list[str] = []
+    with tqdm(files, desc="images", unit="image", disable=args.quiet) as bar:
+        for path in bar:
+            try:
+                lr = read_image(path, **_read_options(args))
+                _lr, sr = super_resolve(lr, generator, **_prediction_options(args))
+                output.mkdir(parents=True, exist_ok=True)
+                write_image(sr, output / _output_name(path))
+            except USER_ERRORS as err:
+                reason = err.reason if isinstance(err, SourceError) else one_line(err)
+                failures.append(f"{path.name}: {with_hint(reason, err, FLAG_HINTS)}")
+    if failures:
+        print(f"error: {len(failures)} of {len(files)} images failed:", file=sys.stderr)
+        for line in failures:
+            print(line, file=sys.stderr)
+        return 1
+    logger.info("wrote %d images to %s", len(files), output)
+    return 0
+
+
+def _checked_output_file(value: str) -> Path:
+    if net.is_url(value):
+        raise ValueError(f"--outputPath {value}: cannot write to a URL; give a file path")
+    path = Path(value).expanduser()
+    if path.is_dir():
+        raise ValueError(
+            f"--outputPath {value}: is a folder; give an image file path such as "
+            f"{path / 'output.png'}"
+        )
+    if path.suffix.lower() not in WRITE_FORMATS:
+        raise ValueError(
+            f"--outputPath {value}: unknown image extension {path.suffix or '(none)'!r}; use one "
+            f"of {', '.join(WRITE_FORMATS)}"
+        )
+    return path
+
+
+def _output_name(path: Path) -> str:
+    """The output file name of an input in folder mode: the same, or with .png appended where
+    the writer cannot write the input's format (GIF)."""
+    return path.name if path.suffix.lower() in WRITE_FORMATS else f"{path.name}.png"
+
+
+def _load_model(model_path: str | None, *, progress: bool) -> Any:
+    name = model_path or DEFAULT_MODEL
+    try:
+        return _with_name(name, lambda: load_generator(model_path, progress=progress))
+    except FileNotFoundError as err:
+        if model_path is not None:
+            raise
+        raise CommandError(f"{one_line(err)} Use --modelPath to choose one.") from err
+
+
+def _with_name(name: str, action: Callable[[], Any]) -> Any:
+    """Runs `action`; an error that does not name what it is about gets `name` as a prefix."""
+    try:
+        return action()
+    except _NAMED_ERRORS:
+        raise
+    except USER_ERRORS as err:
+        raise CommandError(f"{name}: {one_line(err)}") from err
+
+
+def _read_options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "max_pixels": args.max_pixels or None,
+        "max_bytes": args.max_bytes,
+    }
+    if args.timeout is not None:
+        options["timeout"] = args.timeout
+    return options
+
+
+def _prediction_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "tile_size": args.tile_size,
+        "tile_overlap": args.tile_overlap,
+        "tile_batch_size": args.tile_batch_size,
+        "progress": not args.quiet,
+        "runtime": args.runtime,
+        "precision": args.precision,
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""The fast prediction path: a generator's inference copy, whole and cut in two, on a runtime.
+
+`predictor_for(generator)` returns a callable mapping a float32 NHWC batch in [0, 255] to the
+generator's output, cached per model. It runs the generator's inference copy
+(`inference_generator`) on a runtime (see `runtimes`).
+
+`fast_path(generator)` gives that inference copy whole and cut in two (`Stage`s): the trunk,
+which maps the LR image to its features at LR resolution, and the upsampling tail; the tiler
+runs them on tiles of different sizes (see `upscale`). Every cached copy remembers the weights
+it was made from and is made again once the generator's weights change (training,
+`set_weights`): one comparison of every weight in one graph.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import weakref
+from typing import NamedTuple
+
+import keras
+import numpy as np  # noqa: F401 (the examples use it)
+import tensorflow as tf
+
+from ..models.srresnet import SRResNet
+from .rewrite import inference_generator
+from .runtimes import (
+    OpenVINOPredictor,
+    Predictor,
+    TensorFlowPredictor,
+    checked_runtimes,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["FastPath", "Stage", "fast_path", "predictor_for", "stages_for"]
+
+_fast_copies: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_fast_copies_lock = threading.Lock()
+
+
+class Stage:
+    """One part of a generator's inference copy and a fast callable running it.
+
+    The trunk stage takes the LR image and returns its features at LR resolution; the tail
+    stage takes those features (and the LR image too, for generators with a global skip: one
+    batch per entry of `model.inputs`, in that order) and returns the output image. The
+    callable, `predict`, is made on first use (for OpenVINO, that converts the model).
+    """
+
+    def __init__(self, model: keras.Model, make_predict: Callable[[], Predictor]):
+        self.model = model
+        self._make_predict = make_predict
+
+    @property
+    def predict(self) -> Predictor:
+        return self._make_predict()  # cached per part, runtime and precision
+
+
+class _FastCopy:
+    """The inference copy of one generator, its stages and their predictors, made for the
+    weights the generator had then (`current` tells whether it still has them)."""
+
+    def __init__(self, generator: keras.Model):
+        variables = [weight.value for weight in generator.weights]
+
+        def flat_weights() -> tf.Tensor:  # bit patterns: NaN equals NaN, float16 fits too
+            bits = [tf.bitcast(tf.cast(tf.reshape(v, [-1]), tf.float32), tf.int32)
+                    for v in variables]
+            return tf.concat([tf.zeros([0], tf.int32)] + bits, 0)
+
+        snapshot = flat_weights()
+        # One graph comparing every weight with its snapshot: far cheaper than reading them
+        # into numpy and comparing there.
+        self.current = tf.function(
+            lambda: tf.reduce_all(tf.equal(flat_weights(), snapshot)), autograph=False
+        )
+        self.model = inference_generator(generator)
+        self.stage_models = _split_at_trunk(self.model)
+        self.predictors: dict[tuple, Predictor] = {}
+
+
+def _split_at_trunk(model: keras.Model) -> tuple[keras.Model, keras.Model] | None:
+    """The trunk and the tail of an inference copy, sharing its layers, cut where its config
+    says the trunk ends; None for models that are not an `SRResNet`."""
+    if not isinstance(model, SRResNet):
+        return None
+    features = model.trunk_output
+    # The tail's inputs in this order: `upscale._upscale_in_two_stages` passes them so.
+    tail_inputs = [features, model.input] if model.global_skip else features
+    trunk = keras.Model(model.input, features, name=f"{model.name}_trunk")
+    return trunk, keras.Model(tail_inputs, model.output, name=f"{model.name}_tail")
+
+
+def _fast_copy(generator: keras.Model) -> _FastCopy:
+    with _fast_copies_lock:
+        copy = _fast_copies.get(generator)
+        if copy is None or not bool(copy.current()):
+            copy = _fast_copies[generator] = _FastCopy(generator)
+        return copy
+
+
+class FastPath(NamedTuple):
+    """A generator's inference copy, whole and (for an `SRResNet`) cut in two,
+    each with a fast callable for the weights the generator has now (see `fast_path`)."""
+
+    whole: Stage
+    stages: tuple[Stage, Stage] | None  # the trunk and the tail
+
+
+def fast_path(
+    generator: keras.Model, *, runtime: str = "auto", precision: str = "float32"
+) -> FastPath:
+    """The fast ways to run `generator`: its whole inference copy, and its trunk and tail
+    `Stage`s, or None for models that are not an `SRResNet`. Their callables compute
+    with the weights the generator has now, and are made on first use, then cached per model
+    until its weights change (ask again for ones that follow them). Runtimes and precisions
+    as in `predictor_for`.
+
+    Example:
+    >>> path = fast_path(SRResNet(num_blocks=1, filters=8), runtime="tensorflow")
+    >>> trunk, tail = path.stages
+    >>> features = trunk.predict(np.zeros((1, 5, 7, 3), "float32"))
+    >>> features.shape, tail.predict(features).shape
+    ((1, 5, 7, 8), (1, 20, 28, 3))
+    """
+    runtimes = checked_runtimes(runtime, precision)
+    copy = _fast_copy(generator)
+
+    def stage(part: str, model: keras.Model) -> Stage:
+        return Stage(model, functools.partial(
+            _predictor, copy, part, model, runtimes, precision, generator.name))
+
+    stages = None if copy.stage_models is None else (
+        stage("trunk", copy.stage_models[0]), stage("tail", copy.stage_models[1]))
+    return FastPath(stage("whole", copy.model), stages)
+
+
+def predictor_for(
+    generator: keras.Model, *, runtime: str = "auto", precision: str = "float32"
+) -> Predictor:
+    """A fast callable `batch -> output` for `generator` (float32 NHWC in [0, 255]): the
+    whole network of `fast_path`.
+
+    The callable computes with the weights the generator has now; after they change, call
+    `predictor_for` again for one that follows them (it is cached per model until then).
+
+    Args:
+        generator: a generator following the library's contract.
+        runtime: "auto", "tensorflow" or "openvino" (see `runtimes`).
+        precision: "float32"; "float16" for GPU inference with TensorFlow (falls back to
+            float32 with a warning when the float16 output is non-finite or all black);
+            "bfloat16" for OpenVINO on CPUs with bf16 units (AMX, AVX-512 BF16): faster there,
+            but the output may differ from float32 by a few grey levels.
+
+    Example:
+    >>> import numpy as np
+    >>> predict = predictor_for(SRResNet(num_blocks=1, filters=8), runtime="tensorflow")
+    >>> predict(np.zeros((1, 5, 7, 3), "float32")).shape
+    (1, 20, 28, 3)
+    """
+    return fast_path(generator, runtime=runtime, precision=precision).whole.predict
+
+
+def stages_for(
+    generator: keras.Model, *, runtime: str = "auto", precision: str = "float32"
+) -> tuple[Stage, Stage] | None:
+    """The trunk and tail `Stage`s of `fast_path`, or None for models that are not
+    an `SRResNet`.
+
+    Example:
+    >>> trunk, tail = stages_for(SRResNet(num_blocks=1, filters=8), runtime="tensorflow")
+    >>> trunk.model.output.shape
+    (None, None, None, 8)
+    """
+    return fast_path(generator, runtime=runtime, precision=precision).stages
+
+
+def _predictor(
+    copy: _FastCopy,
+    part: str,
+    model: keras.Model,
+    runtimes: tuple[str, str],
+    precision: str,
+    name: str,
+) -> Predictor:
+    """The cached predictor of one part ("whole", "trunk" or "tail") of a fast copy."""
+    requested, runtime = runtimes
+    key = (part, runtime, precision, requested == "auto")  # an "auto" fallback is not "openvino"
+    image_output = part != "trunk"
+    with _fast_copies_lock:
+        if key not in copy.predictors:
+            if runtime == "openvino":
+                try:
+                    copy.predictors[key] = OpenVINOPredictor(model, precision)
+                except Exception as err:  # e.g. a foreign model with an op OpenVINO cannot convert
+                    if requested != "auto":
+                        raise
+                    logger.warning("OpenVINO cannot run %s (%s); using TensorFlow",
+                                   name, type(err).__name__)
+                    logger.debug("OpenVINO conversion error: %s", err)
+                    copy.predictors[key] = TensorFlowPredictor(model, precision, image_output)
+            else:
+                copy.predictors[key] = TensorFlowPredictor(model, precision, image_output)
+        return copy.predictors[key]
