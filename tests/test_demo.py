@@ -31,6 +31,13 @@ def test_upscale_upload_shipped_example(shipped, tmp_path):
     assert result.summary.startswith("96x96 -> 384x384 in ")
 
 
+def test_16_bit_upload_keeps_16_bits_in_the_png_and_shows_8(shipped, tmp_path):
+    image = np.full((6, 5), 40000, np.uint16)
+    result = upscale_upload(image, shipped, tmp_path)
+    assert result.sr.dtype == np.uint16 and result.sr_8bit.dtype == np.uint8
+    assert result.sr_8bit.shape == result.bicubic.shape == (24, 20)
+
+
 def test_uploaded_keras_model_is_used(tmp_path):
     path = tmp_path / "tiny.keras"
     save_generator(build_generator(num_blocks=1, filters=8), path)

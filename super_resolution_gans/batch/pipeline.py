@@ -190,7 +190,7 @@ def _run(
         fn_constructor_kwargs={"threads": cpus, **options},
         batch_size=1,
         batch_format="numpy",
-        concurrency=num_workers,
+        compute=ray.data.ActorPoolStrategy(size=num_workers),
         num_cpus=cpus,
         num_gpus=gpus,
     )

@@ -60,7 +60,7 @@ def build_demo(
         except DemoError as err:
             raise gr.Error(str(err), print_exception=False) from err
         return (
-            (result.bicubic, result.sr),
+            (result.bicubic, result.sr_8bit),
             f"**{result.summary}** (left: bicubic, right: super-resolved)",
             gr.DownloadButton(value=str(result.png_path), visible=True),
         )

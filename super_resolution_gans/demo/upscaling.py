@@ -46,6 +46,13 @@ class DemoResult:
     seconds: float
 
     @property
+    def sr_8bit(self) -> np.ndarray:
+        """`sr` with 8 bits per sample, for display (the PNG keeps 16-bit results)."""
+        from ..image_io import to_pil
+
+        return np.asarray(to_pil(self.sr))
+
+    @property
     def summary(self) -> str:
         """Sizes and time in one line, e.g. `96x96 -> 384x384 in 0.41 s`."""
         (lr_h, lr_w), (sr_h, sr_w) = self.lr.shape[:2], self.sr.shape[:2]
