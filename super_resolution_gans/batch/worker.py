@@ -87,9 +87,10 @@ class Upscaler:
     def _upscale(self, source: str, target: str) -> None:
         from ..inference import super_resolve
 
-        data = storage.read_bytes(self._input_fs, source)
+        local = storage.is_local(self._input_fs)  # a path gives errors that name the file
+        image = source if local else storage.read_bytes(self._input_fs, source)
         _lr, sr = super_resolve(
-            data, self._generator, max_pixels=self.max_pixels, **self.predict_options
+            image, self._generator, max_pixels=self.max_pixels, **self.predict_options
         )
         storage.write_output(self._output_fs, target, sr)
 
