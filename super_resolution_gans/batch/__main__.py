@@ -13,9 +13,9 @@ import logging
 import sys
 
 from .. import __version__
-from ..fast_inference import PRECISIONS, RUNTIMES
-from ..image_io import DEFAULT_MAX_PIXELS
-from ..weights import DEFAULT_MODEL
+from ..inference.runtimes import PRECISIONS, RUNTIMES
+from ..io.decode import DEFAULT_MAX_PIXELS
+from ..models.presets import DEFAULT_MODEL
 
 INSTALL_HINT = 'Ray Data is not installed; run: pip install "super_resolution_gans[batch]"'
 

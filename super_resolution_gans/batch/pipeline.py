@@ -8,7 +8,7 @@ import os
 import time
 from typing import Any
 
-from ..image_io import DEFAULT_MAX_PIXELS
+from ..io.decode import DEFAULT_MAX_PIXELS
 from . import storage
 from .worker import Upscaler
 
@@ -148,7 +148,7 @@ def _checked_inputs(input_uri: str, output_uri: str) -> list[str]:
 
 def _check_model(model: str | os.PathLike | None) -> None:
     """Loads the model once here so a bad one fails with a clear error before Ray starts."""
-    from ..model_io import load_generator
+    from ..io.model_io import load_generator
 
     load_generator(model, progress=False)
 

@@ -18,7 +18,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from ..image_io import IMAGE_EXTENSIONS, new_file_mode, write_image
+from ..io.atomic import new_file_mode
+from ..io.files import IMAGE_EXTENSIONS
+from ..io.write import write_image
 
 MANIFEST_NAME = "manifest.jsonl"
 """The manifest's file name in the output folder when no other place is given."""

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..image_io import DEFAULT_MAX_PIXELS
+from ..io.decode import DEFAULT_MAX_PIXELS
 from . import storage
 
 # Errors the library raises for unusable images and outputs; anything else is a bug.
@@ -53,7 +53,7 @@ class Upscaler:
 
             tf.config.threading.set_intra_op_parallelism_threads(threads)
             tf.config.threading.set_inter_op_parallelism_threads(threads)
-        from ..model_io import load_generator
+        from ..io.model_io import load_generator
 
         self.input_uri = input_uri
         self.output_uri = output_uri

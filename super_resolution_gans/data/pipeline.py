@@ -158,6 +158,8 @@ def make_dataset(
     if cache:
         _log_cache_size(hr_infos, lr_infos, scale, crop_size, training)
 
+    if repeat is None:
+        repeat = -1 if training else 1
     streams = _Streams(seed, training, num_parallel_calls)
     files, decoder = _file_dataset(hr_infos, lr_infos)
     lr_maker = None

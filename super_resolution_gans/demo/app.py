@@ -40,8 +40,8 @@ def build_demo(
     """
     import gradio as gr
 
-    from ..fast_inference import PRECISIONS
-    from ..weights import DEFAULT_MODEL, list_pretrained
+    from ..inference.runtimes import PRECISIONS
+    from ..models.presets import DEFAULT_MODEL, list_pretrained
 
     results = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix="srgan-demo-"))
     results.mkdir(parents=True, exist_ok=True)

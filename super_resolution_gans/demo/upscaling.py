@@ -48,7 +48,7 @@ class DemoResult:
     @property
     def sr_8bit(self) -> np.ndarray:
         """`sr` with 8 bits per sample, for display (the PNG keeps 16-bit results)."""
-        from ..image_io import to_pil
+        from ..io.write import to_pil
 
         return np.asarray(to_pil(self.sr))
 
@@ -83,7 +83,7 @@ def load_model(name: str | None, uploaded: str | os.PathLike | None = None) -> A
     Example:
     >>> generator = load_model("srresnet_x4")  # doctest: +SKIP
     """
-    from ..model_io import load_generator
+    from ..io.model_io import load_generator
 
     source = os.fspath(uploaded) if uploaded else name
     label = Path(source).name if uploaded else repr(source)
@@ -128,7 +128,8 @@ def upscale_upload(
     >>> result.summary  # doctest: +SKIP
     '96x96 -> 384x384 in 0.41 s'
     """
-    from ..image_io import read_image, write_image
+    from ..io.decode import read_image
+    from ..io.write import write_image
     from ..inference import super_resolve
 
     if image is None:
@@ -157,7 +158,7 @@ def bicubic_like(lr: np.ndarray, sr: np.ndarray) -> np.ndarray:
     >>> bicubic_like(np.zeros((2, 3, 3), "uint8"), np.zeros((8, 12, 3), "uint8")).shape
     (8, 12, 3)
     """
-    from ..image_io import to_pil
+    from ..io.write import to_pil
 
     height, width = sr.shape[:2]
     return np.asarray(to_pil(lr).resize((width, height), Image.Resampling.BICUBIC))

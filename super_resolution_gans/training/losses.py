@@ -55,6 +55,7 @@ def build_vgg_feature_extractor(
             missing, where Keras looks for it and how to pass a local copy.
 
     Example:
+    >>> import numpy as np
     >>> extractor = build_vgg_feature_extractor(VGG22, weights=None)
     >>> extractor(np.zeros((1, 32, 48, 3), "float32")).shape
     TensorShape([1, 16, 24, 128])
@@ -99,6 +100,7 @@ def vgg_content_loss(
     """Mean squared distance of VGG features scaled by `feature_scale` (per-replica mean).
 
     Example:
+    >>> import numpy as np
     >>> extractor = build_vgg_feature_extractor(VGG22, weights=None)
     >>> float(vgg_content_loss(extractor, np.zeros((1, 16, 16, 3)), np.zeros((1, 16, 16, 3))))
     0.0
@@ -112,6 +114,7 @@ def pixel_mse(hr: tf.Tensor, sr: tf.Tensor) -> tf.Tensor:
     """Pixel MSE measured in the paper's [-1, 1] range, for images given in [0, 255].
 
     Example:
+    >>> import numpy as np
     >>> float(pixel_mse(np.zeros((1, 2, 2, 3)), np.full((1, 2, 2, 3), 127.5)))
     1.0
     """
@@ -122,6 +125,7 @@ def pixel_mae(hr: tf.Tensor, sr: tf.Tensor) -> tf.Tensor:
     """Pixel mean absolute error in the [-1, 1] range, for images given in [0, 255].
 
     Example:
+    >>> import numpy as np
     >>> float(pixel_mae(np.zeros((1, 2, 2, 3)), np.full((1, 2, 2, 3), 127.5)))
     1.0
     """
