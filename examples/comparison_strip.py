@@ -18,11 +18,11 @@ import tensorflow as tf
 from PIL import Image, ImageDraw
 
 from super_resolution_gans import bicubic_downscale, load_generator, upscale_rgb
-from super_resolution_gans.evaluation.metrics import detail_ratio, psnr_y
 from super_resolution_gans.data.fixed_degradation import (
     apply_fixed_degradation,
     parse_fixed_degradation,
 )
+from super_resolution_gans.evaluation.metrics import detail_ratio, psnr_y
 
 
 def panels(hr: np.ndarray, models: list[str], degrade: str | None) -> list[tuple[str, np.ndarray]]:

@@ -15,6 +15,7 @@ import pytest
 
 import super_resolution_gans
 
+
 def _modules() -> list[str]:
     prefix = "super_resolution_gans."
     packages = pkgutil.walk_packages(super_resolution_gans.__path__, prefix)

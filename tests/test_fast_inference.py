@@ -11,8 +11,13 @@ import tensorflow as tf
 from helpers import randomize_weights
 
 from super_resolution_gans import build_generator, inference_generator, save_generator
-from super_resolution_gans.inference import predictor_for, resolve_runtime, runtimes, stages_for
-from super_resolution_gans.inference import upscale_rgb
+from super_resolution_gans.inference import (
+    predictor_for,
+    resolve_runtime,
+    runtimes,
+    stages_for,
+    upscale_rgb,
+)
 from super_resolution_gans.models import build_seed_generator, wrap_signed_range
 
 

@@ -13,11 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from super_resolution_gans.io import net
-from super_resolution_gans.io import write as image_write
 from super_resolution_gans.io import (
     ImageInfo,
     from_model_output,
+    net,
     read_image,
     split_alpha,
     to_model_alpha,
@@ -25,6 +24,7 @@ from super_resolution_gans.io import (
     to_pil,
     write_image,
 )
+from super_resolution_gans.io import write as image_write
 
 RNG = np.random.default_rng(1234)
 

@@ -14,14 +14,19 @@ import pytest
 import tensorflow as tf
 from helpers import randomize_weights
 
-from super_resolution_gans.inference import FastPath, Stage, predictor_for
-from super_resolution_gans.inference import predictors
-from super_resolution_gans.inference import memory, runtimes, tiling, upscale
 from super_resolution_gans.inference import (
+    FastPath,
+    Stage,
     activation_bytes_per_pixel,
     choose_tile_size,
+    memory,
+    predictor_for,
+    predictors,
     receptive_radius,
+    runtimes,
     super_resolve,
+    tiling,
+    upscale,
     upscale_rgb,
 )
 from super_resolution_gans.models import build_generator, build_seed_generator, wrap_signed_range

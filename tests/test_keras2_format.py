@@ -18,13 +18,13 @@ import keras
 import numpy as np
 import pytest
 
+from super_resolution_gans.io.model_io import load_generator
 from super_resolution_gans.models import keras2_format
 from super_resolution_gans.models.keras2_format import (
     is_keras2_h5,
     load_keras2_seed_generator,
     read_keras2_file,
 )
-from super_resolution_gans.io.model_io import load_generator
 
 FULL = "seed_generator_2blocks.h5"
 WEIGHTS_ONLY = "seed_generator_2blocks.weights-only.h5"

@@ -11,7 +11,12 @@ import numpy as np
 import pytest
 
 from super_resolution_gans import VGG22, VGG54, VGGPreprocess, build_vgg_feature_extractor
-from super_resolution_gans.training.losses import VGG19_NOTOP_FILE, pixel_mae, pixel_mse, vgg_content_loss
+from super_resolution_gans.training.losses import (
+    VGG19_NOTOP_FILE,
+    pixel_mae,
+    pixel_mse,
+    vgg_content_loss,
+)
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,13 @@ import pytest
 import tensorflow as tf
 from helpers import flat_layers, randomize_weights, run_serialization_test
 
-from super_resolution_gans.models.layers import PixelShuffle, ResizeByFactor
 from super_resolution_gans.models import (
     build_discriminator,
     build_generator,
     build_seed_generator,
     wrap_signed_range,
 )
+from super_resolution_gans.models.layers import PixelShuffle, ResizeByFactor
 
 CODE_LAYERS = ("Lambda", "TFOpLambda", "SlicingOpLambda")
 

@@ -21,8 +21,8 @@ where every step is applied with a probability and random parameters:
 - JPEG: encoded and decoded by libjpeg at a quality in ``jpeg_quality``.
 
 The last order applied resizes to exactly ``HR size // scale`` (random interpolation) after its
-noise and before its JPEG step, so the final JPEG blocks sit on the LR grid, as in a real LR file. Values are clipped and
-rounded to 8-bit levels after every step. ``Degradation()`` holds Real-ESRGAN's published ranges
+noise and before its JPEG step, so the final JPEG blocks sit on the LR grid, as in a real LR
+file. Values are clipped and rounded to 8-bit levels after every step. ``Degradation()`` holds Real-ESRGAN's published ranges
 (``options/train_realesrnet_x4plus.yml``; only its two Gaussian kernel kinds, no sinc filter);
 ``clean_probability`` keeps a share of plain bicubic pairs (not in Real-ESRGAN) so that a model
 keeps its quality on clean inputs.

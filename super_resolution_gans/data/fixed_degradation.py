@@ -12,6 +12,9 @@ from .degradation_ops import jpeg_compress, quantise
 
 __all__ = ["apply_fixed_degradation", "parse_fixed_degradation"]
 
+FixedStep = tuple[str, float]
+"""One parsed step: ``("noise", sigma)`` or ``("jpeg", quality)``."""
+
 
 
 def parse_fixed_degradation(spec: str) -> tuple[FixedStep, ...]:

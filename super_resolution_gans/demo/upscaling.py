@@ -128,9 +128,9 @@ def upscale_upload(
     >>> result.summary  # doctest: +SKIP
     '96x96 -> 384x384 in 0.41 s'
     """
+    from ..inference import super_resolve
     from ..io.decode import read_image
     from ..io.write import write_image
-    from ..inference import super_resolve
 
     if image is None:
         raise DemoError("Upload an image first.")

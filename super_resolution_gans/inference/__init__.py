@@ -2,13 +2,13 @@
 (BatchNorm folding), runtimes (TensorFlow, OpenVINO), the image API and export."""
 
 from .export import EXPORT_FORMATS, export_generator
-from .predictors import FastPath, Stage, fast_path, predictor_for, stages_for
 from .memory import (
     AUTO_TILE_BUDGET_BYTES,
     activation_bytes_per_pixel,
     choose_tile_size,
     receptive_radius,
 )
+from .predictors import FastPath, Stage, fast_path, predictor_for, stages_for
 from .rewrite import inference_generator
 from .runtimes import PRECISIONS, RUNTIME_ENV_VAR, RUNTIMES, Predictor, resolve_runtime
 from .upscale import super_resolve, upscale_alpha, upscale_rgb

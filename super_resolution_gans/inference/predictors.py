@@ -17,6 +17,7 @@ import functools
 import logging
 import threading
 import weakref
+from collections.abc import Callable
 from typing import NamedTuple
 
 import keras

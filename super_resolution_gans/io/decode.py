@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 from PIL import ExifTags, Image
 
-from . import net
 from ..validation import SourceError, check_int
+from . import net
 from .pixels import ImageSource, validated_array
 
 logger = logging.getLogger(__name__)

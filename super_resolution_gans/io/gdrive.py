@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import parse_qs, urlsplit
 
