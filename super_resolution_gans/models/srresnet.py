@@ -245,29 +245,9 @@ def build_generator(
     subpixel_output: bool = False,
     name: str = "srresnet",
 ) -> SRResNet:
-    """Builds the SRResNet generator of Ledig et al. (CVPR 2017).
-
-    Layout: 9x9 conv + PReLU; `num_blocks` residual blocks (conv-BN-PReLU-conv-BN + skip);
-    conv-BN + long skip; log2(scale) upsampling blocks (conv to 4*filters, pixel shuffle x2,
-    PReLU); 9x9 conv to RGB, then tanh. With the defaults it has about 1.55M parameters.
-
-    With `global_skip=True` the tanh is replaced by the addition of the bicubic upsampling of
-    the input, and the last convolution starts at zero: the untrained network is exactly bicubic
-    and training learns only the missing detail, which converges far faster on a CPU budget.
-
-    Args:
-        scale: upscaling factor, 2, 4 or 8.
-        num_blocks: number of residual blocks (the paper uses 16).
-        filters: feature maps in the residual trunk (the paper uses 64).
-        global_skip: add the bicubic upsampling of the input to the output (not in the paper).
-        batchnorm_momentum: moving-average momentum of the BatchNorm layers.
-        batchnorm: False builds the same network without BatchNorm layers, the inference
-            layout whose convolutions hold the folded BatchNorm (see `inference_generator`).
-        subpixel_output: True (with `batchnorm=False`) builds the inference layout in which
-            the 9x9 output conv runs before the last pixel shuffle as a 5x5 conv with 4 x 3
-            outputs; `inference_generator` fills it with weights that compute the same function
-            as the paper layout (faster on CPUs, see BENCHMARKS.md).
-        name: name of the Keras model.
+    """Builds the SRResNet generator of Ledig et al. (CVPR 2017): an `SRResNet`, whose
+    docstring describes the layout and every argument (the same as here; `name` is the Keras
+    model's name).
 
     Returns:
         An `SRResNet` (a functional `keras.Model` whose config is these arguments) mapping
