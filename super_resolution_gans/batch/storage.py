@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from ..io.atomic import new_file_mode
+from ..io.atomic import atomic_write
 from ..io.files import IMAGE_EXTENSIONS
 from ..io.write import write_image
 
@@ -119,15 +119,8 @@ def write_manifest(filesystem: Any, path: str, rows: Iterable[dict[str, Any]]) -
         return
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.chmod(temporary, new_file_mode(target))
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_write(target) as file:
+        file.write(data)
 
 
 def _upload(filesystem: Any, path: str, data: bytes) -> None:
