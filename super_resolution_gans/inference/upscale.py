@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from ..io.decode import read_image
 from ..io.model_io import load_generator
 from ..io.pixels import from_model_output, to_model_alpha, to_model_input
-from ..models.srresnet import output_scale
+from ..models.srresnet import SRResNet, output_scale  # noqa: F401 (the examples use SRResNet)
 from ..validation import ArgumentError
 from . import memory, runtimes
 from .predictors import Stage, fast_path
