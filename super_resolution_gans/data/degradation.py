@@ -22,8 +22,9 @@ where every step is applied with a probability and random parameters:
 
 The last order applied resizes to exactly ``HR size // scale`` (random interpolation) after its
 noise and before its JPEG step, so the final JPEG blocks sit on the LR grid, as in a real LR
-file. Values are clipped and rounded to 8-bit levels after every step. ``Degradation()`` holds Real-ESRGAN's published ranges
-(``options/train_realesrnet_x4plus.yml``; only its two Gaussian kernel kinds, no sinc filter);
+file. Values are clipped and rounded to 8-bit levels after every step. ``Degradation()`` holds
+Real-ESRGAN's published ranges (``options/train_realesrnet_x4plus.yml``; only its two Gaussian
+kernel kinds, no sinc filter);
 ``clean_probability`` keeps a share of plain bicubic pairs (not in Real-ESRGAN) so that a model
 keeps its quality on clean inputs.
 
@@ -38,6 +39,8 @@ import dataclasses
 import math
 
 import tensorflow as tf
+
+from .degradation_ops import degrade_image
 
 __all__ = [
     "DEGRADATION_PRESETS",
@@ -252,6 +255,4 @@ def degrade(hr: tf.Tensor, scale: int, degradation: Degradation, seed: tf.Tensor
     >>> degrade(hr, 4, Degradation(), tf.constant([0, 7])).shape
     TensorShape([24, 24, 3])
     """
-    from .degradation_ops import degrade_image
-
     return degrade_image(hr, scale, degradation, seed)

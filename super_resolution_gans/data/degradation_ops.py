@@ -7,11 +7,14 @@ the same seed gives the same image in any order and in parallel ``tf.data`` maps
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import tensorflow as tf
 
-from .degradation import Degradation, DegradationOrder
 from .transforms import bicubic_downscale
+
+if TYPE_CHECKING:  # annotations only: `degradation` imports this module
+    from .degradation import Degradation, DegradationOrder
 
 __all__ = ["degrade_image", "gaussian_kernel", "jpeg_compress"]
 

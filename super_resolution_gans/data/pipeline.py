@@ -40,7 +40,8 @@ clean bicubic downscale.
 
 Randomness. All random choices (file order, crop positions, patch order, flips, rotations,
 degradations) come from stateless ops and seeded ``tf.data`` ops derived from ``seed``: the
-same seed gives the same batches, ``seed=None`` gives fresh randomness. Global random state is never touched.
+same seed gives the same batches, ``seed=None`` gives fresh randomness. Global random state is
+never touched.
 """
 
 from __future__ import annotations
