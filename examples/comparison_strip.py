@@ -12,6 +12,7 @@ labelled with its PSNR-Y and detail ratio.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
@@ -23,6 +24,7 @@ from super_resolution_gans.data.fixed_degradation import (
     parse_fixed_degradation,
 )
 from super_resolution_gans.evaluation.metrics import detail_ratio, psnr_y
+from super_resolution_gans.io.atomic import atomic_path
 
 
 def panels(hr: np.ndarray, models: list[str], degrade: str | None) -> list[tuple[str, np.ndarray]]:
@@ -32,7 +34,8 @@ def panels(hr: np.ndarray, models: list[str], degrade: str | None) -> list[tuple
         lr = apply_fixed_degradation(lr, parse_fixed_degradation(degrade))
     lr = lr.numpy()
     results = [("bicubic", tf.image.resize(lr[None], hr.shape[:2], "bicubic")[0].numpy())]
-    results += [(name, upscale_rgb(load_generator(name), lr)) for name in models]
+    # A file is labelled with its name without folder and suffix, e.g. srgan_mse_x4.
+    results += [(Path(name).stem, upscale_rgb(load_generator(name), lr)) for name in models]
     labelled = []
     for name, image in results:
         image = np.clip(np.round(image), 0, 255)
@@ -70,7 +73,8 @@ def main() -> None:
     for tile in tiles:
         strip.paste(tile, (x, 0))
         x += tile.width + 4
-    strip.save(args.output)
+    with atomic_path(args.output) as temporary:
+        strip.save(temporary, format="PNG")
     print(f"wrote {args.output}")
 
 

@@ -69,6 +69,22 @@ def test_with_every_step_off_the_lr_image_is_the_clean_bicubic_downscale():
     np.testing.assert_array_equal(_run(always_clean), clean)
 
 
+def test_the_web_preset_only_adds_noise_and_jpeg_to_the_clean_downscale():
+    import dataclasses
+
+    web = DEGRADATION_PRESETS["web"]
+    clean = bicubic_downscale(_hr()[None], 4)[0].numpy()
+    # No blur and no resizing: with its noise and JPEG off, every draw is the clean downscale.
+    quiet = dataclasses.replace(
+        web, first=dataclasses.replace(web.first, noise_probability=0.0, jpeg_probability=0.0)
+    )
+    for seed in range(8):
+        np.testing.assert_array_equal(_run(quiet, seed=(7, seed)), clean)
+    # Clean pairs (30%) plus pairs drawn without noise or JPEG (0.7 x 0.5 x 0.15 = 5%).
+    untouched = [np.array_equal(_run(web, seed=(8, seed)), clean) for seed in range(200)]
+    assert 0.22 <= np.mean(untouched) <= 0.50
+
+
 def test_jpeg_quality_is_drawn_from_its_range():
     clean = bicubic_downscale(_hr()[None], 4)[0]
     lr = _run(_only(jpeg_probability=1.0, jpeg_quality=(40, 40)))

@@ -111,3 +111,27 @@ def test_quickstart_notebook_defaults_to_the_shipped_image():
     assert "srgan_utils.SRGAN_predict(IMAGE_PATH, MODEL_PATH)" in source
     assert "srgan_utils.show_image(sr" in source
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
+
+
+def test_comparison_strip_puts_bicubic_each_model_and_the_original_side_by_side(
+    tmp_path, tiny_generator_file
+):
+    rng = np.random.default_rng(3)
+    photo = rng.integers(0, 256, (48, 56, 3), dtype=np.uint8)
+    Image.fromarray(photo).save(tmp_path / "photo.png")
+    output = tmp_path / "strip.png"
+    command = [
+        sys.executable, str(EXAMPLES / "comparison_strip.py"), "--hr", str(tmp_path / "photo.png"),
+        "--models", str(tiny_generator_file), "--crop", "8", "4", "32", "--zoom", "2",
+        "--degrade", "jpeg:60", "--output", str(output),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    strip = np.asarray(Image.open(output).convert("RGB"))
+    # Three panels of 64 x 64 (32 zoomed twice) under an 18-pixel label, 4 pixels apart.
+    assert strip.shape == (18 + 64, 3 * 64 + 2 * 4, 3)
+    original = np.repeat(np.repeat(photo[8:40, 4:36], 2, axis=0), 2, axis=1)
+    np.testing.assert_array_equal(strip[18:, -64:], original)
+    assert not np.array_equal(strip[18:, :64], original)  # bicubic of the JPEG LR differs
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png", "strip.png"]  # no temp

@@ -58,8 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
              "Default: vgg")
     add("--degradation", choices=("none", *sorted(DEGRADATION_PRESETS)), default="none",
         help="LR images of the training pairs: none (clean bicubic downscale), photo (blur, "
-             "resizing, noise and JPEG of web and phone photos) or realesrgan (Real-ESRGAN's "
-             "stronger ranges); see the README")
+             "resizing, noise and JPEG of web and phone photos), web (noise and JPEG on the "
+             "bicubic downscale) or realesrgan (Real-ESRGAN's stronger ranges); see the README")
     add("--init", type=Path, metavar="GENERATOR_FILE",
         help="start the generator from this file (e.g. the srresnet stage's generator.keras)")
     add("--vgg-weights", default="imagenet", metavar="{imagenet,none,PATH}",

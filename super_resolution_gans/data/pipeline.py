@@ -116,8 +116,9 @@ def make_dataset(
         patches_per_image: Random crops taken from each decoded image (training only).
         recursive: Also list images in sub-folders.
         degradation: ``None`` for the clean bicubic LR; a `Degradation` or a preset name
-            (``"photo"``, ``"realesrgan"``; see `training.degradation`) for a random real-world
-            degradation (blur, resizing, noise, JPEG) of each LR patch, drawn from ``seed``.
+            (``"photo"``, ``"realesrgan"``, ``"web"``; see `data.degradation`) for a random
+            real-world degradation (blur, resizing, noise, JPEG) of each LR patch, drawn from
+            ``seed``.
             In validation (``training=False``) each image gets a fixed degradation, the same
             on every pass. Not with ``lr_dir``.
 
