@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -70,8 +72,6 @@ def test_with_every_step_off_the_lr_image_is_the_clean_bicubic_downscale():
 
 
 def test_the_web_preset_only_adds_noise_and_jpeg_to_the_clean_downscale():
-    import dataclasses
-
     web = DEGRADATION_PRESETS["web"]
     clean = bicubic_downscale(_hr()[None], 4)[0].numpy()
     # No blur and no resizing: with its noise and JPEG off, every draw is the clean downscale.
