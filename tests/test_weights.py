@@ -281,7 +281,7 @@ def test_default_cache_dir_falls_back_to_user_cache(tmp_path, monkeypatch):
 def test_registry_lists_default_and_seed_models():
     names = presets.list_pretrained()
     assert names == sorted(names)
-    assert {"srresnet_x4", "seed_srgan_v003", "seed_srgan_v004"} <= set(names)
+    assert {"srresnet_x4", "realsr_x4", "seed_srgan_v003", "seed_srgan_v004"} <= set(names)
     assert presets.DEFAULT_MODEL in names
 
 

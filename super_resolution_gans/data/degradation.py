@@ -217,8 +217,8 @@ DEGRADATION_PRESETS: dict[str, Degradation] = {
     ),
     # Downscaled photos saved as JPEG: the bicubic downscale of the clean pairs, then sensor
     # noise in half of the pairs and JPEG at quality 30 to 95 in most; no blur or resizing, and
-    # three in ten pairs stay clean, so that clean inputs lose little. MODEL_CARD.md's
-    # `realsr_x4` run (not shipped) uses it.
+    # three in ten pairs stay clean, so that clean inputs lose little. The shipped `realsr_x4`
+    # weights were fine-tuned with it (MODEL_CARD.md).
     "web": Degradation(
         first=DegradationOrder(
             blur_probability=0.0,
