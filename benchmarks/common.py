@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from super_resolution_gans.layers import PixelShuffle
+from super_resolution_gans.models.layers import PixelShuffle
 
 
 def conv_flops(model: keras.Model, height: int, width: int) -> float:

@@ -12,12 +12,12 @@ turns (one run of each per round), so a shared machine's drifting speed affects 
 Rows:
 - ours: the library's default path (`upscale_rgb`, runtime "auto": OpenVINO when installed on
   a machine without a GPU);
-- ours-tensorflow: the library's TensorFlow path (`inference_generator` in a tf.function),
+- ours-tensorflow: the library's TensorFlow path (`inference_copy()` in a tf.function),
   when the default is OpenVINO;
 - ours, single-stage tNNN: the default runtime with `tile_overlap` given, which tiles the whole
   network (tiled run only);
 - keras-predict: plain `model.predict` on the unfolded generator;
-- tensorflow-xla: `inference_generator` in a `tf.function(jit_compile=True)` (XLA compiles
+- tensorflow-xla: `inference_copy()` in a `tf.function(jit_compile=True)` (XLA compiles
   each input shape), whole images only;
 - pytorch-eager: the same network in PyTorch (torch is optional: pip install torch==2.13.0);
 - onnxruntime: the model exported with `export_generator`, if installed;
@@ -46,12 +46,12 @@ from common import (  # noqa: E402
     trained_like_generator,
 )
 
-from super_resolution_gans.export import export_generator  # noqa: E402
-from super_resolution_gans.fast_inference import (  # noqa: E402
-    inference_generator,
+from super_resolution_gans.inference import (  # noqa: E402
+    export_generator,
     resolve_runtime,
+    upscale_rgb,
 )
-from super_resolution_gans.inference import receptive_radius, upscale_rgb  # noqa: E402
+from super_resolution_gans.models import inference_copy, receptive_radius  # noqa: E402
 
 
 def torch_srresnet(generator: keras.Model):
@@ -140,7 +140,7 @@ def main() -> None:
         f"ours, single-stage t{args.single_tile}": lambda x, tile: upscale_rgb(
             generator, x, tile_size=args.single_tile, tile_overlap=radius),
     }
-    xla = tf.function(inference_generator(generator), jit_compile=True)
+    xla = tf.function(inference_copy(generator), jit_compile=True)
     runners["tensorflow-xla"] = lambda x, tile: xla(x[None])[0].numpy()
     workdir = Path(tempfile.mkdtemp(prefix="srgan-bench-"))
     if importlib.util.find_spec("torch"):

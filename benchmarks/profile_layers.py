@@ -4,7 +4,7 @@ rewrite: where the time of one prediction goes.
     python benchmarks/profile_layers.py [--size 256] [--top 6]
 
 Needs OpenVINO. Compiles the paper network (OpenVINO folds its BatchNorm itself) and its
-`inference_generator` copy for one LR size, runs each a few times with OpenVINO's performance
+`inference_copy()` for one LR size, runs each a few times with OpenVINO's performance
 counters on, and prints the total time and the slowest layers: convolution shape, output size,
 milliseconds, GFLOP/s and share of the total. The fp32 matmul ceiling is printed for scale.
 """
@@ -22,7 +22,7 @@ import openvino as ov
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import matmul_gflops, trained_like_generator  # noqa: E402
 
-from super_resolution_gans import inference_generator  # noqa: E402
+from super_resolution_gans.models import inference_copy  # noqa: E402
 
 
 def profile(model, size: int, runs: int = 3) -> list[tuple[float, str, str]]:
@@ -70,7 +70,7 @@ def main() -> None:
     generator = trained_like_generator()
     print(f"fp32 matmul ceiling: {matmul_gflops():.1f} GFLOP/s (TensorFlow, 2048x2048)")
     for title, model in (("paper network", generator),
-                         ("inference_generator copy", inference_generator(generator))):
+                         ("inference copy", inference_copy(generator))):
         rows = profile(model, args.size)
         total = sum(row[0] for row in rows)
         print(f"\n{title}, {args.size}x{args.size} LR: {total:.0f} ms in all")

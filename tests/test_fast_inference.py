@@ -10,7 +10,8 @@ import pytest
 import tensorflow as tf
 from helpers import randomize_weights
 
-from super_resolution_gans import build_generator, inference_generator, save_generator
+from super_resolution_gans import build_generator, save_generator
+from super_resolution_gans.models import inference_copy
 from super_resolution_gans.inference import (
     predictor_for,
     resolve_runtime,
@@ -32,7 +33,7 @@ def image():
 
 
 def test_inference_copy_has_no_batchnorm_and_the_same_output(generator, image):
-    fast = inference_generator(generator)
+    fast = inference_copy(generator)
     assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in fast.layers)
     expected = generator(image, training=False).numpy()
     np.testing.assert_allclose(fast(image).numpy(), expected, atol=1e-2)
@@ -44,7 +45,7 @@ def test_output_conv_before_the_last_shuffle_gives_the_same_output(scale, global
     generator = randomize_weights(
         build_generator(scale, num_blocks=1, filters=8, global_skip=global_skip), seed=scale
     )
-    fast = inference_generator(generator)
+    fast = inference_copy(generator)
     layer_names = [layer.name for layer in fast.layers]
     last_shuffle = f"upsample{scale.bit_length() - 1}_shuffle"
     assert layer_names.index("output_conv") < layer_names.index(last_shuffle)
@@ -55,13 +56,13 @@ def test_output_conv_before_the_last_shuffle_gives_the_same_output(scale, global
 
 
 def test_inference_copy_of_an_inference_copy_is_itself(generator):
-    fast = inference_generator(generator)
-    assert inference_generator(fast) is fast
+    fast = inference_copy(generator)
+    assert inference_copy(fast) is fast
 
 
 def test_inference_copies_are_not_saved_as_generators(generator, tmp_path):
     with pytest.raises(ValueError, match="is an inference copy"):
-        save_generator(inference_generator(generator), tmp_path / "copy.keras")
+        save_generator(inference_copy(generator), tmp_path / "copy.keras")
     assert not list(tmp_path.iterdir())
 
 
@@ -82,7 +83,7 @@ def test_folding_uses_the_batchnorm_statistics(generator, image):
 
 def test_models_of_other_layouts_are_left_as_they_are():
     seed = wrap_signed_range(build_seed_generator(1))
-    assert inference_generator(seed) is seed
+    assert inference_copy(seed) is seed
 
 
 @pytest.mark.parametrize("runtime", ["tensorflow", "openvino"])

@@ -260,7 +260,7 @@ def test_url_errors(route, extra, expected, tmp_path, tiny_generator_file, http_
 def test_missing_shipped_model_points_to_modelPath(tmp_path, capsys, monkeypatch):  # noqa: N802
     import dataclasses
 
-    from super_resolution_gans import weights
+    from super_resolution_gans.io import weights
 
     entry = weights.PRETRAINED[weights.DEFAULT_MODEL]
     missing = dataclasses.replace(entry, package_file="pretrained/absent_for_this_test.keras")

@@ -22,14 +22,18 @@ from super_resolution_gans.inference import (
     memory,
     predictor_for,
     predictors,
-    receptive_radius,
     runtimes,
     super_resolve,
     tiling,
     upscale,
     upscale_rgb,
 )
-from super_resolution_gans.models import build_generator, build_seed_generator, wrap_signed_range
+from super_resolution_gans.models import (
+    build_generator,
+    build_seed_generator,
+    receptive_radius,
+    wrap_signed_range,
+)
 
 RUNTIME = "tensorflow"
 # Tiled vs whole: "equal" means float rounding only (measured: 0 to ~1e-4 on the 0-255 scale).
@@ -104,7 +108,7 @@ def count_predictions(monkeypatch):
     real_fast_path = upscale.fast_path
 
     def recorded(part, stage):
-        return Stage(stage.model, lambda: recording(part, stage.predict))
+        return Stage(stage.model, stage.overlap, lambda: recording(part, stage.predict))
 
     def fast_path(model, **kwargs):
         path = real_fast_path(model, **kwargs)

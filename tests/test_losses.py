@@ -10,7 +10,8 @@ import keras
 import numpy as np
 import pytest
 
-from super_resolution_gans import VGG22, VGG54, VGGPreprocess, build_vgg_feature_extractor
+from super_resolution_gans import VGG22, VGG54, build_vgg_feature_extractor
+from super_resolution_gans.training import VGGPreprocess
 from super_resolution_gans.training.losses import (
     VGG19_NOTOP_FILE,
     pixel_mae,

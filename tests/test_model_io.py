@@ -61,7 +61,7 @@ def test_generator_architecture_reads_build_arguments_back():
 
 
 def test_generator_architecture_rejects_foreign_model():
-    with pytest.raises(ValueError, match="'seed_generator' was not built by build_generator"):
+    with pytest.raises(ValueError, match="'seed_generator' is not one of the library's networks"):
         generator_architecture(build_seed_generator(1))
 
 

@@ -256,17 +256,14 @@ def test_generator_records_its_dtype_policy(tmp_path):
     assert reloaded.output.dtype == "float32"
 
 
-def test_shipped_file_of_the_previous_version_loads_as_a_configured_generator():
-    from super_resolution_gans import EXAMPLE_IMAGE, load_generator  # noqa: F401
+def test_shipped_file_is_a_configured_generator_in_safe_mode():
+    from super_resolution_gans import EXAMPLE_IMAGE
     from super_resolution_gans.models import SRResNet
     from super_resolution_gans.models.presets import PRETRAINED
 
-    shipped = (EXAMPLE_IMAGE.parents[1] / PRETRAINED["srresnet_x4"].package_file)
-    plain = keras.models.load_model(shipped, safe_mode=True, compile=False)
-    assert not isinstance(plain, SRResNet)  # saved as a plain functional model
-    generator = load_generator()
-    assert isinstance(generator, SRResNet)
-    assert generator.architecture == {
-        "scale": 4, "num_blocks": 16, "filters": 64, "global_skip": True}
-    image = np.random.default_rng(1).uniform(0, 255, (1, 8, 8, 3)).astype("float32")
-    np.testing.assert_allclose(generator(image), plain(image), atol=1e-3)
+    for name in ("srresnet_x4", "realsr_x4"):
+        shipped = EXAMPLE_IMAGE.parents[1] / PRETRAINED[name].package_file
+        generator = keras.models.load_model(shipped, safe_mode=True, compile=False)
+        assert isinstance(generator, SRResNet)
+        assert generator.architecture == {
+            "scale": 4, "num_blocks": 16, "filters": 64, "global_skip": True}

@@ -38,7 +38,7 @@ def test_wheel_carries_the_code_and_every_data_file_the_code_needs(wheel):
 
 
 def test_shipped_registry_files_are_in_the_wheel(wheel):
-    from super_resolution_gans.weights import PRETRAINED
+    from super_resolution_gans.models.presets import PRETRAINED
 
     shipped = [entry.package_file for entry in PRETRAINED.values() if entry.package_file]
     assert shipped
@@ -55,7 +55,8 @@ def test_wheel_declares_the_console_scripts_and_dependencies(wheel):
     (metadata,) = [n for n in wheel.namelist() if n.endswith("METADATA")]
     requires = [line for line in wheel.read(metadata).decode().splitlines()
                 if line.startswith("Requires-Dist:") and "extra ==" not in line]
-    for dependency in ("tensorflow", "keras", "numpy", "pillow", "requests", "gdown", "tqdm"):
+    for dependency in ("tensorflow", "keras", "numpy", "pillow", "requests", "gdown", "tqdm",
+                       "safetensors"):
         assert any(dependency in line.lower() for line in requires), dependency
 
 

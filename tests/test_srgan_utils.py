@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from super_resolution_gans import weights
+from super_resolution_gans.io import weights
 from super_resolution_gans.srgan_utils import SRGAN_predict, show_image
 
 RNG = np.random.default_rng(7)

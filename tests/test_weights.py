@@ -278,11 +278,50 @@ def test_default_cache_dir_falls_back_to_user_cache(tmp_path, monkeypatch):
 # --- registry ------------------------------------------------------------------------------
 
 
-def test_registry_lists_default_and_seed_models():
-    names = presets.list_pretrained()
+def test_registry_lists_default_seed_and_published_gan_models():
+    names = [entry.name for entry in presets.list_pretrained()]
     assert names == sorted(names)
-    assert {"srresnet_x4", "realsr_x4", "seed_srgan_v003", "seed_srgan_v004"} <= set(names)
+    assert {"srresnet_x4", "realsr_x4", "seed_srgan_v003", "seed_srgan_v004",
+            "realesrgan_x4plus", "realesrgan_x2plus", "realesrnet_x4plus",
+            "realesrgan_x4plus_anime_6b", "realesr_general_x4v3", "realesr_general_wdn_x4v3",
+            "esrgan_x4"} <= set(names)
     assert presets.DEFAULT_MODEL in names
+
+
+# sha256 values of the published weights, as ../shared/reference/PUBLISHED_WEIGHTS.md gives them
+# (OpenModelDB and the Arch Linux AUR package agree on each).
+PUBLISHED_SHA256 = {
+    "realesrgan_x4plus": "4fa0d38905f75ac06eb49a7951b426670021be3018265fd191d2125df9d682f1",
+    "realesrgan_x2plus": "49fafd45f8fd7aa8d31ab2a22d14d91b536c34494a5cfe31eb5d89c2fa266abb",
+    "realesrnet_x4plus": "a820b9bde89a874d7599d545567308ce6c128fc8754a53208eda016d40aa81df",
+    "realesrgan_x4plus_anime_6b": "f872d837d3c90ed2e05227bed711af5671a6fd1c9f7d7e91c911a61f155e99da",
+    "realesr_general_x4v3": "8dc7edb9ac80ccdc30c3a5dca6616509367f05fbc184ad95b731f05bece96292",
+    "realesr_general_wdn_x4v3": "1641f8c4464b9f097c9fdda5589273713f67cf59f3d909e0bd688f0cee269dca",
+    "realesr_animevideov3": "b8a8376811077954d82ca3fcf476f1ac3da3e8a68a4f4d71363008000a18b75d",
+    "esrgan_x4": "545805ce2d861ee90972b5fa50b851f19ee4bb35dedd2eb090be1f7c935b6b00",
+}
+
+
+def test_published_entries_carry_the_reference_hashes_and_file_names():
+    for name, sha256 in PUBLISHED_SHA256.items():
+        entry = presets.get_pretrained(name)
+        assert entry.sha256 == sha256 and entry.format == "pth" and not entry.shipped
+        assert entry.source.startswith("https://") and entry.source.endswith(entry.filename)
+        assert entry.licence.startswith(("BSD-3-Clause", "Apache-2.0"))
+    assert presets.get_pretrained("RealESRGAN_x4plus").name == "realesrgan_x4plus"
+    assert presets.get_pretrained("realesr-general-x4v3").denoise_partner == (
+        "realesr_general_wdn_x4v3")
+
+
+def test_the_model_table_shows_every_entry_with_its_facts():
+    lines = weights.pretrained_table().splitlines()
+    assert lines[0].split() == ["name", "architecture", "scale", "licence", "size", "where",
+                                "purpose"]
+    row = next(line for line in lines if line.startswith("realesrgan_x4plus "))
+    assert "RRDBNet" in row and "x4" in row and "BSD-3-Clause" in row and "67.0 MB" in row
+    assert "download" in row
+    assert "shipped" in next(line for line in lines if line.startswith("srresnet_x4 "))
+    assert len(lines) == len(presets.list_pretrained()) + 1
 
 
 def test_registry_entries_describe_the_files():

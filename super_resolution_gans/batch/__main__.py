@@ -12,7 +12,7 @@ import importlib.util
 import logging
 import sys
 
-from .. import __version__
+from ..version import package_version
 from ..inference.runtimes import PRECISIONS, RUNTIMES
 from ..io.decode import DEFAULT_MAX_PIXELS
 from ..models.presets import DEFAULT_MODEL
@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--manifest", metavar="PATH_OR_URI",
         help="manifest file (JSON lines); default: manifest.jsonl in --output")
     add("--quiet", "-q", action="store_true", help="only errors")
-    add("--version", action="version", version=f"%(prog)s {__version__}")
+    add("--version", action="version", version=f"%(prog)s {package_version()}")
     return parser
 
 

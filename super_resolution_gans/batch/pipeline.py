@@ -10,7 +10,7 @@ from typing import Any
 
 from ..io.decode import DEFAULT_MAX_PIXELS
 from . import storage
-from .worker import Upscaler
+from .worker import BatchWorker
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ def _run(
     cpus = max(1, int(resources.get("CPU", 1)) // num_workers)
     dataset = ray.data.from_items([{"path": path} for path in files])
     results = dataset.map_batches(
-        Upscaler,
+        BatchWorker,
         fn_constructor_args=(input_uri, output_uri, None if model is None else os.fspath(model)),
         fn_constructor_kwargs={"threads": cpus, **options},
         batch_size=1,

@@ -53,7 +53,7 @@ def list_images(filesystem: Any, root: str) -> list[str]:
     """Image files under `root`, recursively, as sorted paths relative to it.
 
     Hidden files and folders are skipped; images are recognised by extension
-    (`image_io.IMAGE_EXTENSIONS`, any case).
+    (`io.files.IMAGE_EXTENSIONS`, any case).
 
     Raises:
         FileNotFoundError: `root` does not exist.

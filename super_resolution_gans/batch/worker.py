@@ -16,7 +16,7 @@ from . import storage
 _IMAGE_ERRORS = (ValueError, OSError)
 
 
-class Upscaler:
+class BatchWorker:
     """Callable class for `Dataset.map_batches`: loads the generator once per worker.
 
     Each batch holds a `path` column of image paths relative to `input_uri`. Every image is
@@ -29,11 +29,11 @@ class Upscaler:
         model: a model file, URL or registered name; None for the shipped weights.
         threads: CPU threads TensorFlow may use in this worker (None: TensorFlow's default).
         max_pixels: decompression-bomb limit per input image (None: no limit).
-        **predict_options: `tile_size`, `tile_overlap`, `runtime`, `precision` for
-            `super_resolve`.
+        **predict_options: other `UpscaleOptions` fields (`tile_size`, `tile_overlap`,
+            `runtime`, `precision`).
 
     Example:
-    >>> upscaler = Upscaler("photos", "photos_x4")  # doctest: +SKIP
+    >>> upscaler = BatchWorker("photos", "photos_x4")  # doctest: +SKIP
     >>> upscaler({"path": np.array(["a.png"])})["status"]  # doctest: +SKIP
     array(['ok'], dtype='<U2')
     """
@@ -53,7 +53,7 @@ class Upscaler:
 
             tf.config.threading.set_intra_op_parallelism_threads(threads)
             tf.config.threading.set_inter_op_parallelism_threads(threads)
-        from ..io.model_io import load_generator
+        from ..inference import Upscaler
 
         self.input_uri = input_uri
         self.output_uri = output_uri
@@ -63,7 +63,7 @@ class Upscaler:
         self.predict_options = predict_options
         self._input_fs, self._input_root = storage.resolve(input_uri)
         self._output_fs, self._output_root = storage.resolve(output_uri)
-        self._generator = load_generator(model, progress=False)
+        self._upscaler = Upscaler(model, max_pixels=max_pixels, **predict_options)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         rows = [self.process(str(path)) for path in batch["path"]]
@@ -85,13 +85,9 @@ class Upscaler:
         return {**row, "status": "ok", "error": "", "seconds": _since(start)}
 
     def _upscale(self, source: str, target: str) -> None:
-        from ..inference import super_resolve
-
         local = storage.is_local(self._input_fs)  # a path gives errors that name the file
         image = source if local else storage.read_bytes(self._input_fs, source)
-        _lr, sr = super_resolve(
-            image, self._generator, max_pixels=self.max_pixels, **self.predict_options
-        )
+        _lr, sr = self._upscaler.upscale(image)
         storage.write_output(self._output_fs, target, sr)
 
 

@@ -19,17 +19,18 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from .. import __version__
 from ..inference.runtimes import PRECISIONS, RUNTIMES
-from ..inference.upscale import super_resolve
+from ..inference.upscaler import UpscaleOptions, Upscaler
 from ..io import net
 from ..io.decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, read_image
 from ..io.files import IMAGE_EXTENSIONS, list_images
 from ..io.model_io import load_generator
 from ..io.net import DownloadError
+from ..io.weights import pretrained_table
 from ..io.write import WRITE_FORMATS, write_image
 from ..models.presets import DEFAULT_MODEL
 from ..validation import SourceError
+from ..version import package_version
 from .common import (
     USER_ERRORS,
     CommandError,
@@ -48,6 +49,7 @@ FLAG_HINTS = {
     "max_pixels": "Use --maxPixels N to change the limit (0 = none).",
     "max_bytes": "Use --maxBytes N to accept larger downloads.",
     "timeout": "Use --timeout SECONDS to wait longer.",
+    "denoise_strength": "Use --denoise-strength with realesr_general_x4v3, from 0 to 1.",
 }
 
 # Errors whose message already names the input or model they are about.
@@ -76,8 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
              "the output folder (created if missing; files keep their names). Existing files "
              "are replaced")
     add("--modelPath", "--model-path", dest="model_path", metavar="MODEL",
-        help="a generator file (.keras, .weights.h5, or a SuperResolution-GANs 0.0.x .h5), an "
-             f"http(s) URL to one, or a registered name; default: the shipped {DEFAULT_MODEL!r}")
+        help="a generator file (.keras, .weights.h5, a SuperResolution-GANs 0.0.x .h5, or an "
+             "ESRGAN / Real-ESRGAN PyTorch .pth / .safetensors), an http(s) URL to one, or a "
+             "registered name (--list-models; e.g. realesrgan_x4plus, downloaded and verified "
+             f"on first use); default: the shipped {DEFAULT_MODEL!r}")
+    add("--denoise-strength", dest="denoise_strength", type=float, metavar="S",
+        help="for realesr_general_x4v3: 1 denoises strongly (the model itself), 0 keeps noise "
+             "and grain (its -wdn partner), values between blend the two")
+    add("--list-models", dest="list_models", action="store_true",
+        help="list the registered models (name, architecture, scale, licence, size, shipped or "
+             "download, purpose) and exit; needs no other flag")
     add("--tileSize", "--tile-size", dest="tile_size", type=non_negative_int, metavar="N",
         help="process the image in LR tiles of at most NxN pixels to bound memory "
              "(seamless); 0 = whole image in one pass; default: chosen from the image size")
@@ -107,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
              "may differ by a few grey levels)")
     add("--quiet", "-q", action="store_true",
         help="no progress bars and no log messages, only errors")
-    add("--version", action="version", version=f"%(prog)s {__version__}")
+    add("--version", action="version", version=f"%(prog)s {package_version()}")
     return parser
 
 
@@ -118,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     >>> main(["--inputPath", "photo.png", "--outputPath", "photo_x4.png"])  # doctest: +SKIP
     0
     """
+    if "--list-models" in (sys.argv[1:] if argv is None else argv):
+        print(pretrained_table())
+        return 0
     return run_command(build_parser(), run, argv, flag_hints=FLAG_HINTS)
 
 
@@ -137,9 +150,10 @@ def run_single(args: argparse.Namespace) -> None:
     """
     output = _checked_output_file(args.output_path)
     source = args.input_path
-    lr = _with_name(source, lambda: read_image(source, **_read_options(args)))
-    generator = _load_model(args.model_path, progress=not args.quiet)
-    _lr, sr = super_resolve(lr, generator, **_prediction_options(args))
+    options = _options(args)
+    lr = _with_name(source, lambda: read_image(source, **options.read_options))
+    upscaler = Upscaler(_load_model(args, progress=not args.quiet), options)
+    _lr, sr = upscaler.upscale(lr)
     output.parent.mkdir(parents=True, exist_ok=True)
     write_image(sr, output)
     logger.info("wrote %s (%dx%d)", output, sr.shape[1], sr.shape[0])
@@ -167,13 +181,12 @@ def run_folder(args: argparse.Namespace) -> int:
         raise ValueError(
             f"--inputPath {folder}: no image files ({', '.join(IMAGE_EXTENSIONS)}) in this folder"
         )
-    generator = _load_model(args.model_path, progress=not args.quiet)
+    upscaler = Upscaler(_load_model(args, progress=not args.quiet), _options(args))
     failures: list[str] = []
     with tqdm(files, desc="images", unit="image", disable=args.quiet) as bar:
         for path in bar:
             try:
-                lr = read_image(path, **_read_options(args))
-                _lr, sr = super_resolve(lr, generator, **_prediction_options(args))
+                _lr, sr = upscaler.upscale(path)
                 output.mkdir(parents=True, exist_ok=True)
                 write_image(sr, output / _output_name(path))
             except USER_ERRORS as err:
@@ -211,10 +224,12 @@ def _output_name(path: Path) -> str:
     return path.name if path.suffix.lower() in WRITE_FORMATS else f"{path.name}.png"
 
 
-def _load_model(model_path: str | None, *, progress: bool) -> Any:
+def _load_model(args: argparse.Namespace, *, progress: bool) -> Any:
+    model_path = args.model_path
     name = model_path or DEFAULT_MODEL
     try:
-        return _with_name(name, lambda: load_generator(model_path, progress=progress))
+        return _with_name(name, lambda: load_generator(
+            model_path, progress=progress, denoise_strength=args.denoise_strength))
     except FileNotFoundError as err:
         if model_path is not None:
             raise
@@ -231,25 +246,18 @@ def _with_name(name: str, action: Callable[[], Any]) -> Any:
         raise CommandError(f"{name}: {one_line(err)}") from err
 
 
-def _read_options(args: argparse.Namespace) -> dict[str, Any]:
-    options: dict[str, Any] = {
-        "max_pixels": args.max_pixels or None,
-        "max_bytes": args.max_bytes,
-    }
-    if args.timeout is not None:
-        options["timeout"] = args.timeout
-    return options
-
-
-def _prediction_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "tile_size": args.tile_size,
-        "tile_overlap": args.tile_overlap,
-        "tile_batch_size": args.tile_batch_size,
-        "progress": not args.quiet,
-        "runtime": args.runtime,
-        "precision": args.precision,
-    }
+def _options(args: argparse.Namespace) -> UpscaleOptions:
+    return UpscaleOptions(
+        tile_size=args.tile_size,
+        tile_overlap=args.tile_overlap,
+        tile_batch_size=args.tile_batch_size,
+        runtime=args.runtime,
+        precision=args.precision,
+        max_pixels=args.max_pixels or None,
+        max_bytes=args.max_bytes,
+        timeout=net.DEFAULT_TIMEOUT if args.timeout is None else args.timeout,
+        progress=not args.quiet,
+    )
 
 
 if __name__ == "__main__":

@@ -77,8 +77,13 @@ def parse_tile_size(choice: str | int | None) -> int | None:
     return value
 
 
+MODEL_SUFFIXES = (".keras", ".pth", ".safetensors")
+"""Model files the demo accepts as uploads: ours, and ESRGAN / Real-ESRGAN PyTorch weights."""
+
+
 def load_model(name: str | None, uploaded: str | os.PathLike | None = None) -> Any:
-    """The generator for a registered name, or for an uploaded `.keras` file when one is given.
+    """The generator for a registered name, or for an uploaded model file when one is given
+    (`.keras` saved by this library, or an ESRGAN / Real-ESRGAN `.pth` / `.safetensors`).
 
     Example:
     >>> generator = load_model("srresnet_x4")  # doctest: +SKIP
@@ -87,8 +92,9 @@ def load_model(name: str | None, uploaded: str | os.PathLike | None = None) -> A
 
     source = os.fspath(uploaded) if uploaded else name
     label = Path(source).name if uploaded else repr(source)
-    if uploaded and Path(source).suffix.lower() != ".keras":
-        raise DemoError(f"Model {label}: upload a .keras file saved by this library.")
+    if uploaded and Path(source).suffix.lower() not in MODEL_SUFFIXES:
+        raise DemoError(f"Model {label}: upload a .keras file saved by this library, or an "
+                        "ESRGAN / Real-ESRGAN .pth or .safetensors file.")
     try:
         return load_generator(source, progress=False)
     except (ValueError, OSError) as err:
@@ -128,21 +134,23 @@ def upscale_upload(
     >>> result.summary  # doctest: +SKIP
     '96x96 -> 384x384 in 0.41 s'
     """
-    from ..inference import super_resolve
-    from ..io.decode import read_image
+    from ..inference import Upscaler
     from ..io.write import write_image
 
     if image is None:
         raise DemoError("Upload an image first.")
     try:
-        lr = read_image(image, max_pixels=max_pixels)
+        upscaler = Upscaler(generator, tile_size=tile_size, precision=precision,
+                            max_pixels=max_pixels, progress=progress)
+    except ValueError as err:
+        raise DemoError(f"Invalid settings: {_one_line(err)}") from err
+    try:
+        lr = upscaler.read(image)
     except (ValueError, OSError, TypeError) as err:
         raise DemoError(_upload_message(err, max_pixels)) from err
     start = time.perf_counter()
     try:
-        _lr, sr = super_resolve(
-            lr, generator, tile_size=tile_size, precision=precision, progress=progress
-        )
+        _lr, sr = upscaler.upscale(lr)
     except ValueError as err:
         raise DemoError(f"Could not super-resolve this image: {_one_line(err)}") from err
     seconds = time.perf_counter() - start

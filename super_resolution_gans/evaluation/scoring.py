@@ -24,13 +24,11 @@ from tqdm.auto import tqdm
 
 from ..data import bicubic_downscale, bicubic_upscale
 from ..data.fixed_degradation import apply_fixed_degradation, parse_fixed_degradation
-from ..inference import upscale_rgb
+from ..inference import Upscaler
 from ..io.decode import read_image
 from ..io.files import IMAGE_EXTENSIONS, list_images
-from ..io.model_io import load_generator
 from ..io.pixels import to_model_input
 from ..io.write import write_image
-from ..models import output_scale
 from .metrics import detail_ratio, psnr_y, ssim_y
 from .report import EvaluationReport, ImageScore
 
@@ -57,7 +55,7 @@ def evaluate(
         comparison_dir: where to write comparison strips (bicubic | ours | original).
         compare: file names to write strips for; empty means all when `comparison_dir` is set.
         progress: show a progress bar.
-        runtime: the inference runtime (see `fast_inference`).
+        runtime: the inference runtime (see `inference.runtimes`).
         degrade: degradation of every LR image before it is super-resolved: ``"noise:SIGMA"``
             (colour Gaussian noise on the 0-255 scale, seeded per image),
             ``"jpeg:QUALITY"``, or several in order separated by commas (``"noise:5,jpeg:75"``).
@@ -70,8 +68,8 @@ def evaluate(
     >>> print(report.table())  # doctest: +SKIP
     """
     steps = parse_fixed_degradation(degrade) if degrade else ()
-    generator = model if isinstance(model, keras.Model) else load_generator(model)
-    scale = output_scale(generator)
+    upscaler = Upscaler(model, tile_size=tile_size, runtime=runtime)
+    scale = upscaler.scale
     if not Path(hr_dir).is_dir():
         raise FileNotFoundError(f"{hr_dir}: no such folder")
     files = list_images(hr_dir)
@@ -96,7 +94,7 @@ def evaluate(
                 )
         if steps:
             lr = apply_fixed_degradation(lr, steps, seed=(0, index)).numpy()
-        sr = upscale_rgb(generator, lr, tile_size=tile_size, runtime=runtime)
+        sr = upscaler.upscale_rgb(lr)
         sr = np.clip(np.round(sr), 0, 255)
         bicubic = bicubic_upscale(lr[None], hr.shape[:2]).numpy()[0]
         hr_batch = hr[None]

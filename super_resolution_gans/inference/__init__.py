@@ -1,17 +1,12 @@
-"""From a generator to pixels, fast: tiling geometry, the memory model, the graph rewrite
-(BatchNorm folding), runtimes (TensorFlow, OpenVINO), the image API and export."""
+"""From a generator to pixels, fast: the `Upscaler` every entry point uses, tiling geometry, the
+memory model, runtimes (TensorFlow, OpenVINO) and export."""
 
 from .export import EXPORT_FORMATS, export_generator
-from .memory import (
-    AUTO_TILE_BUDGET_BYTES,
-    activation_bytes_per_pixel,
-    choose_tile_size,
-    receptive_radius,
-)
+from .memory import AUTO_TILE_BUDGET_BYTES, activation_bytes_per_pixel, choose_tile_size
 from .predictors import FastPath, Stage, fast_path, predictor_for, stages_for
-from .rewrite import inference_generator
 from .runtimes import PRECISIONS, RUNTIME_ENV_VAR, RUNTIMES, Predictor, resolve_runtime
-from .upscale import super_resolve, upscale_alpha, upscale_rgb
+from .upscale import upscale_alpha
+from .upscaler import UpscaleOptions, Upscaler, super_resolve, upscale_rgb
 
 __all__ = [
     "AUTO_TILE_BUDGET_BYTES",
@@ -22,13 +17,13 @@ __all__ = [
     "FastPath",
     "Predictor",
     "Stage",
+    "UpscaleOptions",
+    "Upscaler",
     "activation_bytes_per_pixel",
     "choose_tile_size",
     "export_generator",
     "fast_path",
-    "inference_generator",
     "predictor_for",
-    "receptive_radius",
     "resolve_runtime",
     "stages_for",
     "super_resolve",

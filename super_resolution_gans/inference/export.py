@@ -1,7 +1,8 @@
 """Exporting generators for other runtimes, with dynamic height and width.
 
 `export_generator(model, path, format=...)` writes the inference copy of a generator
-(`inference_generator`: BatchNorm folded, output convolution before the last shuffle) as a
+(`models.network.inference_copy`: for SRResNet, BatchNorm folded and the output convolution
+before the last shuffle; RRDBNet and SRVGGNetCompact as they are) as a
 TensorFlow SavedModel (a folder), a TFLite / LiteRT flatbuffer (`.tflite`), an ONNX model
 (`.onnx`, needs `tf2onnx`) or an OpenVINO IR (`.xml` + `.bin`, needs `openvino`). Every format
 takes float32 NHWC RGB in [0, 255] of any height and width and returns the super-resolved image
@@ -19,7 +20,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .rewrite import inference_generator
+from ..models.network import inference_copy
 
 EXPORT_FORMATS = {
     "saved_model": ("tf_saved_model", ""),
@@ -53,7 +54,7 @@ def export_generator(model: keras.Model, path: str | os.PathLike, format: str) -
         raise ValueError(f"a {format} export must end in {suffix}, got {str(path)!r}")
     if not path.parent.is_dir():
         raise FileNotFoundError(f"{path.parent}: no such folder for the export")
-    inference_model = inference_generator(model)
+    inference_model = inference_copy(model)
     inference_model(np.zeros((1, 8, 8, 3), np.float32))  # some exporters need a traced call
     with tempfile.TemporaryDirectory(prefix=f".{path.name}.", dir=path.parent) as folder:
         staged = Path(folder) / path.name

@@ -1,14 +1,11 @@
-"""How much a generator needs: its receptive radius and activation memory per pixel, and the
-automatic tile size that keeps activations under a budget."""
+"""How much memory a generator needs: activation memory per pixel, and the automatic tile size
+that keeps activations under a budget (receptive radii are the networks' own, `models.network`)."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator
-
 import keras
 
-from ..models.layers import PixelShuffle, ResizeByFactor
+from ..models.network import layers_with_factor
 from ..models.srresnet import SRResNet  # noqa: F401 (the examples use it)
 from . import runtimes
 from .tiling import largest_tile
@@ -17,34 +14,10 @@ __all__ = [
     "AUTO_TILE_BUDGET_BYTES",
     "activation_bytes_per_pixel",
     "choose_tile_size",
-    "receptive_radius",
 ]
 
 AUTO_TILE_BUDGET_BYTES = 1024**3
 """Activation memory the automatic tile size aims to stay under (both stages together)."""
-
-
-def receptive_radius(model: keras.Model) -> int:
-    """How many LR pixels of context on each side an output pixel depends on (rounded up).
-
-    Walks the layers in order: a KxK convolution running at `f` times the input resolution adds
-    (K - 1) / 2 / f LR pixels; a bicubic resize adds 2 / f. For branching models the radii of
-    the branches are added up, an upper bound, which is what tiling needs; `f` is the factor
-    reached at that point of the layer order, which is the branch's own where the branches
-    are in sequence (the global skip's bicubic resize of the LR input, listed after the
-    shuffles, counts for less than its 2 pixels; the convolutions' 2.5 or more cover it).
-
-    Example:
-    >>> receptive_radius(SRResNet(num_blocks=2, filters=16))
-    12
-    """
-    radius = 0.0
-    for layer, factor in _layers_with_factor(model):
-        if isinstance(layer, keras.layers.Conv2D):
-            radius += (layer.kernel_size[0] - 1) / 2 * layer.dilation_rate[0] / factor
-        elif isinstance(layer, ResizeByFactor):
-            radius += 2 / factor  # the bicubic kernel's support; the output scale follows convs
-    return math.ceil(radius - 1e-9)
 
 
 # Float32 tensors as wide as the widest convolution output that are alive at the peak, per
@@ -64,31 +37,11 @@ def activation_bytes_per_pixel(model: keras.Model, runtime: str = "tensorflow") 
     17408
     """
     widest = max(
-        (layer.filters * factor**2 for layer, factor in _layers_with_factor(model)
+        (int(layer.filters * factor**2) for layer, factor in layers_with_factor(model)
          if isinstance(layer, keras.layers.Conv2D)),
         default=64,
     )
     return int(4 * (_PEAK_TENSORS[runtimes.resolve_runtime(runtime)] * widest + 256))
-
-
-def _layers_with_factor(model: keras.Model) -> Iterator[tuple[keras.layers.Layer, int]]:
-    """Every layer (nested models flattened) in order, with the resolution factor, relative to
-    the model's input, that the layer's input runs at."""
-    factor = 1
-    for layer in _flat_layers(model):
-        yield layer, factor
-        if isinstance(layer, PixelShuffle):
-            factor *= layer.factor
-        elif isinstance(layer, keras.layers.UpSampling2D):
-            factor *= layer.size[0]
-
-
-def _flat_layers(model: keras.Model) -> Iterator[keras.layers.Layer]:
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            yield from _flat_layers(layer)
-        else:
-            yield layer
 
 
 def choose_tile_size(

@@ -2,11 +2,12 @@
 
 `predictor_for(generator)` returns a callable mapping a float32 NHWC batch in [0, 255] to the
 generator's output, cached per model. It runs the generator's inference copy
-(`inference_generator`) on a runtime (see `runtimes`).
+(`models.network.inference_copy`) on a runtime (see `runtimes`).
 
-`fast_path(generator)` gives that inference copy whole and cut in two (`Stage`s): the trunk,
-which maps the LR image to its features at LR resolution, and the upsampling tail; the tiler
-runs them on tiles of different sizes (see `upscale`). Every cached copy remembers the weights
+`fast_path(generator)` gives that inference copy whole and cut in two (`Stage`s) where the
+network states such a cut (`models.network`): the trunk, which maps the LR image to its
+features at LR resolution, and the upsampling tail; the tiler runs them on tiles of different
+sizes (see `upscale`). Every cached copy remembers the weights
 it was made from and is made again once the generator's weights change (training,
 `set_weights`): one comparison of every weight in one graph.
 """
@@ -24,8 +25,8 @@ import keras
 import numpy as np  # noqa: F401 (the examples use it)
 import tensorflow as tf
 
-from ..models.srresnet import SRResNet
-from .rewrite import inference_generator
+from ..models.network import inference_copy, tile_overlap, trunk_split
+from ..models.srresnet import SRResNet  # noqa: F401 (the examples use it)
 from .runtimes import (
     OpenVINOPredictor,
     Predictor,
@@ -48,10 +49,12 @@ class Stage:
     stage takes those features (and the LR image too, for generators with a global skip: one
     batch per entry of `model.inputs`, in that order) and returns the output image. The
     callable, `predict`, is made on first use (for OpenVINO, that converts the model).
+    `overlap` is the context its tiles need, as the network states it (`models.network`).
     """
 
-    def __init__(self, model: keras.Model, make_predict: Callable[[], Predictor]):
+    def __init__(self, model: keras.Model, overlap: int, make_predict: Callable[[], Predictor]):
         self.model = model
+        self.overlap = overlap  # LR pixels of context its tiles need by default
         self._make_predict = make_predict
 
     @property
@@ -77,21 +80,9 @@ class _FastCopy:
         self.current = tf.function(
             lambda: tf.reduce_all(tf.equal(flat_weights(), snapshot)), autograph=False
         )
-        self.model = inference_generator(generator)
-        self.stage_models = _split_at_trunk(self.model)
+        self.model = inference_copy(generator)
+        self.split = trunk_split(self.model)
         self.predictors: dict[tuple, Predictor] = {}
-
-
-def _split_at_trunk(model: keras.Model) -> tuple[keras.Model, keras.Model] | None:
-    """The trunk and the tail of an inference copy, sharing its layers, cut where its config
-    says the trunk ends; None for models that are not an `SRResNet`."""
-    if not isinstance(model, SRResNet):
-        return None
-    features = model.trunk_output
-    # The tail's inputs in this order: `upscale._upscale_in_two_stages` passes them so.
-    tail_inputs = [features, model.input] if model.global_skip else features
-    trunk = keras.Model(model.input, features, name=f"{model.name}_trunk")
-    return trunk, keras.Model(tail_inputs, model.output, name=f"{model.name}_tail")
 
 
 def _fast_copy(generator: keras.Model) -> _FastCopy:
@@ -114,9 +105,9 @@ def fast_path(
     generator: keras.Model, *, runtime: str = "auto", precision: str = "float32"
 ) -> FastPath:
     """The fast ways to run `generator`: its whole inference copy, and its trunk and tail
-    `Stage`s, or None for models that are not an `SRResNet`. Their callables compute
-    with the weights the generator has now, and are made on first use, then cached per model
-    until its weights change (ask again for ones that follow them). Runtimes and precisions
+    `Stage`s, or None for networks without such a cut (`models.network.trunk_split`). Their
+    callables compute with the weights the generator has now, and are made on first use, then
+    cached per model until its weights change (ask again for ones that follow them). Runtimes and precisions
     as in `predictor_for`.
 
     Example:
@@ -129,13 +120,15 @@ def fast_path(
     runtimes = checked_runtimes(runtime, precision)
     copy = _fast_copy(generator)
 
-    def stage(part: str, model: keras.Model) -> Stage:
-        return Stage(model, functools.partial(
+    def stage(part: str, model: keras.Model, overlap: int) -> Stage:
+        return Stage(model, overlap, functools.partial(
             _predictor, copy, part, model, runtimes, precision, generator.name))
 
-    stages = None if copy.stage_models is None else (
-        stage("trunk", copy.stage_models[0]), stage("tail", copy.stage_models[1]))
-    return FastPath(stage("whole", copy.model), stages)
+    split = copy.split
+    stages = None if split is None else (
+        stage("trunk", split.trunk, split.trunk_overlap),
+        stage("tail", split.tail, split.tail_overlap))
+    return FastPath(stage("whole", copy.model, tile_overlap(copy.model)), stages)
 
 
 def predictor_for(
@@ -167,8 +160,7 @@ def predictor_for(
 def stages_for(
     generator: keras.Model, *, runtime: str = "auto", precision: str = "float32"
 ) -> tuple[Stage, Stage] | None:
-    """The trunk and tail `Stage`s of `fast_path`, or None for models that are not
-    an `SRResNet`.
+    """The trunk and tail `Stage`s of `fast_path`, or None for networks without such a cut.
 
     Example:
     >>> trunk, tail = stages_for(SRResNet(num_blocks=1, filters=8), runtime="tensorflow")

@@ -1,12 +1,14 @@
-"""Super-resolving whole images: tiled runs of a generator's fast path, alpha and 16-bit kept.
+"""The tiling engine behind `Upscaler`: tiled runs of a generator's fast path over an RGB image.
 
 See `tiling` for the tiling contract. `tile_size=0` runs one pass over the whole image;
 `tile_size=None` picks one from the image size so that the activations stay under
-`memory.AUTO_TILE_BUDGET_BYTES`. With the default overlap, `SRResNet` models are tiled in two
-stages (`predictors.fast_path`): the trunk (the residual blocks at LR resolution) needs far less
-memory per pixel than the upsampling tail, so it runs on larger tiles, and the tail's tiles
-need only the tail's few pixels of context. The result is the same, up to float rounding, with
-far less computed twice (BENCHMARKS.md has the measurements).
+`memory.AUTO_TILE_BUDGET_BYTES`. With the default overlap (the network's own `tile_overlap`),
+networks that state a trunk / tail cut (`models.network.trunk_split`: SRResNet, RRDBNet x4 and
+x8) are tiled in two stages: the trunk (the blocks at LR resolution) needs far less memory per
+pixel than the upsampling tail, so it runs on larger tiles, and the tail's tiles need only the
+tail's few pixels of context. For SRResNet and SRVGGNetCompact the result equals the
+whole-image one up to float rounding; for RRDBNet the default overlap is its measured
+effective receptive field (README, "Tiling"). BENCHMARKS.md has the measurements.
 """
 
 from __future__ import annotations
@@ -19,20 +21,18 @@ import numpy as np
 import tensorflow as tf
 from tqdm.auto import tqdm
 
-from ..io.decode import read_image
-from ..io.model_io import load_generator
-from ..io.pixels import from_model_output, to_model_alpha, to_model_input
-from ..models.srresnet import SRResNet, output_scale  # noqa: F401 (the examples use SRResNet)
+from ..models.network import output_scale
+from ..models.srresnet import SRResNet  # noqa: F401 (the examples use it)
 from ..validation import ArgumentError
 from . import memory, runtimes
 from .predictors import Stage, fast_path
 from .runtimes import Predictor
 from .tiling import Box, box_slices, largest_tile, tile_boxes, two_stage_plan
 
-__all__ = ["super_resolve", "upscale_alpha", "upscale_rgb"]
+__all__ = ["check_tiling", "tiled_upscale", "upscale_alpha"]
 
 
-def upscale_rgb(
+def tiled_upscale(
     model: keras.Model,
     rgb: np.ndarray,
     *,
@@ -43,7 +43,8 @@ def upscale_rgb(
     runtime: str = "auto",
     precision: str = "float32",
 ) -> np.ndarray:
-    """Runs a generator over an RGB float image of any size, tiling as needed.
+    """Runs a generator over an RGB float image of any size, tiling as needed (the work of
+    `Upscaler.upscale_rgb`, whose options these are).
 
     Args:
         model: a generator following the library's contract ([0, 255] in and out).
@@ -51,8 +52,9 @@ def upscale_rgb(
         tile_size: LR tile side in pixels at most (for `build_generator` models with the
             default overlap: the upsampling stage's tiles; the trunk's are as large as the same
             memory allows, and no smaller); 0 for one pass, None to choose from the image size.
-        tile_overlap: LR pixels of context around each tile; defaults to `receptive_radius`
-            (and then to two-stage tiling where the model allows it, see the module docstring).
+        tile_overlap: LR pixels of context around each tile; defaults to the network's
+            `tile_overlap` (and then to two-stage tiling where the network states a trunk / tail
+            cut, see the module docstring).
         tile_batch_size: how many tiles run together (of one image, or of one trunk tile in
             two-stage tiling: tiles of one shape).
         progress: show a progress bar over the tiles.
@@ -64,16 +66,16 @@ def upscale_rgb(
 
     Example:
     >>> generator = SRResNet(num_blocks=2, filters=16)
-    >>> upscale_rgb(generator, np.zeros((30, 50, 3), "float32"), tile_size=16).shape
+    >>> tiled_upscale(generator, np.zeros((30, 50, 3), "float32"), tile_size=16).shape
     (120, 200, 3)
     """
     rgb = np.asarray(rgb, dtype=np.float32)
     if rgb.ndim != 3 or rgb.shape[2] != 3 or not rgb.size:
         raise ValueError(f"rgb must have shape HxWx3 with H, W > 0, got {rgb.shape}")
-    _check_tiling(tile_size, tile_overlap, tile_batch_size)
+    check_tiling(tile_size, tile_overlap, tile_batch_size)
     height, width = rgb.shape[:2]
-    overlap = memory.receptive_radius(model) if tile_overlap is None else tile_overlap
     path = fast_path(model, runtime=runtime, precision=precision)
+    overlap = path.whole.overlap if tile_overlap is None else tile_overlap
     stages = None if tile_overlap is not None else path.stages
     if stages is None:
         predict = path.whole.predict
@@ -98,13 +100,19 @@ def upscale_rgb(
     )
 
 
-def _check_tiling(tile_size: Any, tile_overlap: Any, tile_batch_size: Any) -> None:
-    if tile_size is not None and (not isinstance(tile_size, int) or tile_size < 0):
+def check_tiling(tile_size: Any, tile_overlap: Any, tile_batch_size: Any) -> None:
+    """Raises `ArgumentError` for an unusable tile size, overlap or batch size.
+
+    Example:
+    >>> check_tiling(None, None, 1)
+    """
+    if tile_size is not None and (
+            not isinstance(tile_size, int) or isinstance(tile_size, bool) or tile_size < 0):
         raise ArgumentError(
             "tile_size", f"tile_size must be None, 0 or a positive integer, got {tile_size!r}")
-    if tile_overlap is not None and tile_overlap < 0:
+    if tile_overlap is not None and (not isinstance(tile_overlap, int) or tile_overlap < 0):
         raise ArgumentError("tile_overlap", f"tile_overlap must be >= 0, got {tile_overlap!r}")
-    if tile_batch_size < 1:
+    if not isinstance(tile_batch_size, int) or tile_batch_size < 1:
         raise ArgumentError(
             "tile_batch_size", f"tile_batch_size must be >= 1, got {tile_batch_size!r}")
 
@@ -125,8 +133,8 @@ def _upscale_in_two_stages(
     its features are exact at least on the trunk tile plus the tail's radius, which holds the
     windows of the tail tiles."""
     height, width = rgb.shape[:2]
-    tail_overlap = memory.receptive_radius(tail.model)
-    trunk_radius = memory.receptive_radius(trunk.model)
+    tail_overlap = tail.overlap
+    trunk_radius = trunk.overlap
     trunk_overlap = trunk_radius + tail_overlap
     tail_bytes = memory.activation_bytes_per_pixel(tail.model, runtime)
     # Each stage takes half the budget: OpenVINO keeps both stages' buffers between calls
@@ -147,7 +155,7 @@ def _upscale_in_two_stages(
         for piece, window, exact, tiles in plan:
             features = trunk.predict(rgb[box_slices(window)][None])[0]
             bar.update(1)
-            # The tail's inputs, in `predictors._split_at_trunk`'s order.
+            # The tail's inputs, in `models.network.TrunkSplit`'s order.
             inputs = [features[box_slices(exact, origin=window)], rgb[box_slices(exact)]]
             result = _predict_tiles(
                 tail.predict, inputs[: len(tail.model.inputs)], scale, piece, tiles, batch_size,
@@ -194,51 +202,3 @@ def upscale_alpha(alpha: np.ndarray, scale: int) -> np.ndarray:
     height, width = alpha.shape
     resized = tf.image.resize(alpha[None, ..., None], (height * scale, width * scale), "bicubic")
     return np.clip(resized.numpy()[0, ..., 0], 0.0, 255.0)
-
-
-def super_resolve(
-    image: Any,
-    model: keras.Model | str | None = None,
-    *,
-    tile_size: int | None = None,
-    tile_overlap: int | None = None,
-    tile_batch_size: int = 1,
-    progress: bool = False,
-    runtime: str = "auto",
-    precision: str = "float32",
-    **read_options: Any,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Reads an image, super-resolves it and returns `(lr, sr)` of the same kind and dtype.
-
-    Args:
-        image: a path, http(s) URL, bytes, PIL image or numpy array (see `read_image`).
-        model: a generator, a model path / URL / registered name, or None for the shipped one.
-        tile_size, tile_overlap, tile_batch_size, progress, runtime, precision: see
-            `upscale_rgb`.
-        **read_options: passed to `read_image` (`max_pixels`, `max_bytes`, `timeout`).
-
-    Returns:
-        `(lr, sr)`: the input as read (no resizing, no flipping) and the super-resolved image,
-        grayscale / RGB / RGBA like the input, uint8 or uint16 like the input.
-
-    Example:
-    >>> lr, sr = super_resolve("photo.png")  # doctest: +SKIP
-    >>> sr.shape[0] == 4 * lr.shape[0]  # doctest: +SKIP
-    True
-    """
-    generator = model if isinstance(model, keras.Model) else load_generator(model)
-    lr = read_image(image, **read_options)
-    rgb, info = to_model_input(lr)
-    sr_rgb = upscale_rgb(
-        generator,
-        rgb,
-        tile_size=tile_size,
-        tile_overlap=tile_overlap,
-        tile_batch_size=tile_batch_size,
-        progress=progress,
-        runtime=runtime,
-        precision=precision,
-    )
-    alpha = to_model_alpha(lr)
-    alpha_sr = None if alpha is None else upscale_alpha(alpha, output_scale(generator))
-    return lr, from_model_output(sr_rgb, info, alpha_sr)

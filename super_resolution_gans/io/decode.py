@@ -103,7 +103,7 @@ def read_image(
     Example:
 
     ```python
-    from super_resolution_gans.image_io import read_image
+    from super_resolution_gans.io import read_image
 
     photo = read_image("photo.jpg")  # (H, W, 3) uint8, upright
     scan = read_image("scan16.png")  # (H, W) uint16 for a 16-bit grayscale PNG

@@ -3,7 +3,10 @@
 Downloads go to a cache directory (:func:`default_cache_dir`), are written to a temporary file
 first and moved into place only once their sha256 matches, so a failed or tampered download
 never leaves a file behind. A cached file is reused without any network access. Registered
-names come from :mod:`super_resolution_gans.models.presets`.
+names come from :mod:`super_resolution_gans.models.presets`. A download mirror (for machines
+behind a firewall, or a cluster without internet) is a base URL in
+``$SUPER_RESOLUTION_GANS_MIRROR``: registered weights are then fetched from
+``<mirror>/<filename>`` and verified against the same sha256.
 
 Nothing happens at import time: no network, no directories created.
 """
@@ -20,7 +23,13 @@ import warnings
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ..models.presets import DEFAULT_MODEL, PRETRAINED, PretrainedWeights, list_pretrained
+from ..models.presets import (
+    DEFAULT_MODEL,
+    PRETRAINED,
+    PretrainedWeights,
+    find_pretrained,
+    list_pretrained,
+)
 from . import net
 from .atomic import atomic_path
 from .gdrive import download_gdrive, drive_url, parse_source
@@ -29,12 +38,16 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_MODEL",
+    "converted_path",
     "default_cache_dir",
     "download_weights",
+    "file_sha256",
+    "pretrained_table",
     "resolve_model_source",
 ]
 
 CACHE_ENV_VAR = "SUPER_RESOLUTION_GANS_HOME"
+MIRROR_ENV_VAR = "SUPER_RESOLUTION_GANS_MIRROR"
 
 # The installed package directory; shipped weights live below it. Tests may monkeypatch it.
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -90,9 +103,16 @@ def _check_sha256(sha256: str | None) -> str | None:
     return normalised
 
 
-def _sha256_file(path: Path) -> str:
+def file_sha256(path: str | os.PathLike) -> str:
     """sha256 of a file, remembered per (path, mtime, size): loading the same weights again
-    (every `SRGAN_predict` call resolves its model) does not re-read them."""
+    (every `SRGAN_predict` call resolves its model) does not re-read them.
+
+    Example:
+
+    ```python
+    file_sha256("RealESRGAN_x4plus.pth")  # '4fa0d389...'
+    ```
+    """
     stat = Path(path).stat()
     return _sha256_of(str(path), stat.st_mtime_ns, stat.st_size)
 
@@ -187,7 +207,7 @@ def download_weights(
                 f"{err}. If this machine is offline, download {url} by hand and save it as "
                 f"{target}{pin}."
             ) from err
-        received = _sha256_file(temporary)
+        received = file_sha256(temporary)
         if expected is not None and received != expected:
             raise ValueError(
                 f"sha256 mismatch for {url}: expected {expected}, received {received}. "
@@ -211,7 +231,7 @@ def _usable_cached_file(target: Path, expected: str | None, url: str) -> bool:
     if expected is None:
         logger.debug("Using cached %s (unverified: no sha256 given)", target)
         return True
-    found = _sha256_file(target)
+    found = file_sha256(target)
     if found == expected:
         logger.debug("Using cached %s (sha256 verified)", target)
         return True
@@ -225,14 +245,14 @@ def _usable_cached_file(target: Path, expected: str | None, url: str) -> bool:
 def _shipped_path(entry: PretrainedWeights) -> Path:
     path = _PACKAGE_DIR / entry.package_file
     if not path.is_file():
-        downloadable = [n for n in list_pretrained() if PRETRAINED[n].source is not None]
+        downloadable = [e.name for e in list_pretrained() if not e.shipped]
         raise FileNotFoundError(
             f"The shipped weights {entry.name!r} are not present in this installation "
             f"(expected {path}). Pass a model path instead (e.g. a .keras file), or one of the "
             f"downloadable names: {', '.join(downloadable) or 'none'}."
         )
     if entry.sha256 is not None:
-        found = _sha256_file(path)
+        found = file_sha256(path)
         if found != entry.sha256:
             raise ValueError(
                 f"The shipped weights {entry.name!r} at {path} have sha256 {found}, expected "
@@ -281,12 +301,12 @@ def resolve_model_source(
     path, entry = resolve_model_source("my_generator.keras")  # entry is None
     ```
     """
-    if isinstance(model, str) and model in PRETRAINED:
-        entry = PRETRAINED[model]
+    entry = find_pretrained(model)
+    if entry is not None:
         if entry.package_file is not None:
             return _shipped_path(entry), entry
         path = download_weights(
-            entry.source,
+            download_url(entry),
             entry.sha256,
             cache_dir=cache_dir,
             filename=entry.filename,
@@ -307,5 +327,63 @@ def resolve_model_source(
         return path, None
     raise FileNotFoundError(
         f"Model file not found: {str(model)!r} is neither an existing path, an http(s) URL, "
-        f"nor a registered name ({', '.join(list_pretrained())})."
+        f"nor a registered name ({', '.join(sorted(PRETRAINED))})."
     )
+
+
+def download_url(entry: PretrainedWeights) -> str:
+    """Where a registered download comes from: its source, or ``<mirror>/<filename>`` when
+    ``$SUPER_RESOLUTION_GANS_MIRROR`` is set (an http(s) base URL).
+
+    Example:
+
+    >>> from super_resolution_gans.models.presets import PRETRAINED
+    >>> download_url(PRETRAINED["realesrgan_x4plus"]).endswith("/v0.1.0/RealESRGAN_x4plus.pth")
+    True
+    """
+    mirror = os.environ.get(MIRROR_ENV_VAR, "").strip()
+    if not mirror:
+        return entry.source
+    if not net.is_url(mirror):
+        raise ValueError(f"${MIRROR_ENV_VAR}={mirror!r}: give an http(s) base URL")
+    return f"{mirror.rstrip('/')}/{entry.filename}"
+
+
+def converted_path(
+    entry: PretrainedWeights, cache_dir: str | os.PathLike | None = None
+) -> Path:
+    """Where the Keras conversion of a registered PyTorch checkpoint is cached.
+
+    Example:
+
+    >>> from super_resolution_gans.models.presets import PRETRAINED
+    >>> converted_path(PRETRAINED["realesrgan_x4plus"], "/cache")
+    PosixPath('/cache/realesrgan_x4plus.keras')
+    """
+    cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    return cache / f"{entry.name}.keras"
+
+
+def pretrained_table() -> str:
+    """The registered weights as a text table: name, architecture, scale, licence, size,
+    shipped or download, and purpose.
+
+    Example:
+
+    >>> print(pretrained_table().splitlines()[0])  # doctest: +NORMALIZE_WHITESPACE
+    name  architecture  scale  licence  size  where  purpose
+    """
+    rows = [("name", "architecture", "scale", "licence", "size", "where", "purpose")]
+    for entry in list_pretrained():
+        size = entry.size_bytes
+        if entry.shipped and (_PACKAGE_DIR / entry.package_file).is_file():
+            size = (_PACKAGE_DIR / entry.package_file).stat().st_size
+        rows.append((
+            entry.name, entry.architecture, f"x{entry.scale}", entry.licence.split(" (")[0],
+            "?" if size is None else f"{size / 1e6:.1f} MB",
+            "shipped" if entry.shipped else "download", entry.description,
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]])
+                     for row in rows)
+

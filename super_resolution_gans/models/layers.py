@@ -49,6 +49,125 @@ class PixelShuffle(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
+class PixelUnshuffle(keras.layers.Layer):
+    """Space to depth, the inverse of `PixelShuffle`: `(batch, h, w, c)` to
+    `(batch, h / factor, w / factor, c * factor**2)`, with the channel order of
+    `tf.nn.space_to_depth` (offset `(i, j)` of channel `c` at `(i * factor + j) * c_in + c`;
+    PyTorch's `pixel_unshuffle` puts it at `c * factor**2 + i * factor + j`, so weights converted
+    from PyTorch have their input channels permuted to match). Height and width must be
+    multiples of `factor` (`PadToMultiple` makes them so).
+
+    Example:
+    >>> import numpy as np
+    >>> PixelUnshuffle(2)(np.zeros((1, 4, 6, 3), "float32")).shape
+    TensorShape([1, 2, 3, 12])
+    """
+
+    def __init__(self, factor: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        if int(factor) < 2:
+            raise ValueError(f"factor must be an integer >= 2, got {factor!r}")
+        self.factor = int(factor)
+
+    def call(self, inputs):
+        return tf.nn.space_to_depth(inputs, self.factor)
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, channels = input_shape
+        scaled = [None if d is None else d // self.factor for d in (height, width)]
+        return (batch, *scaled, channels * self.factor**2)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class PadToMultiple(keras.layers.Layer):
+    """Reflect-pads the bottom and right edges so that height and width are multiples of
+    `multiple` (Real-ESRGAN pads its x2 and x1 inputs the same way); `CropToScale` cuts the
+    output back.
+
+    Example:
+    >>> import numpy as np
+    >>> PadToMultiple(4)(np.zeros((1, 5, 8, 3), "float32")).shape
+    TensorShape([1, 8, 8, 3])
+    """
+
+    def __init__(self, multiple: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.multiple = int(multiple)
+
+    def call(self, inputs):
+        size = tf.shape(inputs)[1:3]
+        extra = (self.multiple - size % self.multiple) % self.multiple  # no negative modulo
+        pads = tf.stack([[0, 0], [0, extra[0]], [0, extra[1]], [0, 0]])
+        return tf.pad(inputs, pads, mode="REFLECT")
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, channels = input_shape
+        padded = [None if d is None else -(-d // self.multiple) * self.multiple
+                  for d in (height, width)]
+        return (batch, *padded, channels)
+
+    def get_config(self):
+        return {**super().get_config(), "multiple": self.multiple}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class CropToScale(keras.layers.Layer):
+    """Crops `[image, reference]` to `scale` times the reference's height and width (undoing
+    `PadToMultiple` on the output).
+
+    Example:
+    >>> import numpy as np
+    >>> CropToScale(2)([np.zeros((1, 16, 16, 3)), np.zeros((1, 5, 8, 3))]).shape
+    TensorShape([1, 10, 16, 3])
+    """
+
+    def __init__(self, scale: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = int(scale)
+
+    def call(self, inputs):
+        image, reference = inputs
+        size = tf.shape(reference)[1:3] * self.scale
+        return image[:, : size[0], : size[1]]
+
+    def compute_output_shape(self, input_shape):
+        (batch, _, _, channels), (_, height, width, _) = input_shape
+        scaled = [None if d is None else d * self.scale for d in (height, width)]
+        return (batch, *scaled, channels)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ScaledResidual(keras.layers.Layer):
+    """`[residual, skip]` to `residual * factor + skip`: ESRGAN's residual scaling (0.2).
+
+    Example:
+    >>> import numpy as np
+    >>> round(float(ScaledResidual(0.2)([np.ones((1, 1, 1, 1)), np.ones((1, 1, 1, 1))])[0, 0, 0, 0]), 6)
+    1.2
+    """
+
+    def __init__(self, factor: float = 0.2, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = float(factor)
+
+    def call(self, inputs):
+        residual, skip = inputs
+        return residual * self.factor + skip
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[1]
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class ResizeByFactor(keras.layers.Layer):
     """Resizes images by an integer factor, whatever their size (bicubic by default).
 

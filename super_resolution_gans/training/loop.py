@@ -18,7 +18,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from .. import __version__
+from ..version import package_version
 from ..data import bicubic_upscale, make_dataset
 from ..data.degradation import get_degradation
 from ..evaluation.metrics import psnr_y
@@ -238,7 +238,7 @@ def _check_same_run(config: TrainConfig) -> None:
             raise ValueError(f"--output {config.output} holds a run with other settings "
                              f"({details}); use another --output folder")
         return
-    payload = {"architecture": settings, "command": sys.argv, "version": __version__,
+    payload = {"architecture": settings, "command": sys.argv, "version": package_version(),
                "flags": config.as_record()}
     with atomic_write(record, "w") as handle:
         handle.write(json.dumps(payload, indent=2))
@@ -268,5 +268,5 @@ def _save_final_generator(
         "content_loss": content_loss,
         "vgg": f"{config.vgg_layer} ({config.vgg_weights})" if content_loss == "vgg" else None,
         "degradation": degradation,
-        "library_version": __version__,
+        "library_version": package_version(),
     })
