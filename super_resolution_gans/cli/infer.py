@@ -11,6 +11,7 @@ naming it), 2 for invalid command-line arguments.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from ..io.decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, read_image
 from ..io.files import IMAGE_EXTENSIONS, list_images
 from ..io.model_io import load_generator
 from ..io.net import DownloadError
+from ..io.sniff import is_jpeg_source
 from ..io.weights import pretrained_table
 from ..io.write import WRITE_FORMATS, write_image
 from ..models.presets import DEFAULT_MODEL
@@ -152,11 +154,14 @@ def run_single(args: argparse.Namespace) -> None:
     source = args.input_path
     options = _options(args)
     lr = _with_name(source, lambda: read_image(source, **options.read_options))
-    upscaler = Upscaler(_load_model(args, progress=not args.quiet), options)
+    # The array read keeps no trace of its encoding: the source tells whether it was a JPEG.
+    options = dataclasses.replace(options, jpeg_input=is_jpeg_source(source))
+    upscaler = _upscaler(args, options)
     _lr, sr = upscaler.upscale(lr)
     output.parent.mkdir(parents=True, exist_ok=True)
     write_image(sr, output)
-    logger.info("wrote %s (%dx%d)", output, sr.shape[1], sr.shape[0])
+    logger.info("wrote %s (%dx%d) with %s", output, sr.shape[1], sr.shape[0],
+                upscaler.model_for(lr)[0])
 
 
 def run_folder(args: argparse.Namespace) -> int:
@@ -181,12 +186,13 @@ def run_folder(args: argparse.Namespace) -> int:
         raise ValueError(
             f"--inputPath {folder}: no image files ({', '.join(IMAGE_EXTENSIONS)}) in this folder"
         )
-    upscaler = Upscaler(_load_model(args, progress=not args.quiet), _options(args))
+    upscaler = _upscaler(args, _options(args))
     failures: list[str] = []
     with tqdm(files, desc="images", unit="image", disable=args.quiet) as bar:
         for path in bar:
             try:
                 _lr, sr = upscaler.upscale(path)
+                logger.debug("%s: %s", path.name, upscaler.model_for(path)[0])
                 output.mkdir(parents=True, exist_ok=True)
                 write_image(sr, output / _output_name(path))
             except USER_ERRORS as err:
@@ -224,16 +230,18 @@ def _output_name(path: Path) -> str:
     return path.name if path.suffix.lower() in WRITE_FORMATS else f"{path.name}.png"
 
 
-def _load_model(args: argparse.Namespace, *, progress: bool) -> Any:
+def _upscaler(args: argparse.Namespace, options: UpscaleOptions) -> Upscaler:
+    """The Upscaler of the named model, or with none named, of the shipped weights chosen by
+    each input (see `Upscaler`)."""
     model_path = args.model_path
-    name = model_path or DEFAULT_MODEL
-    try:
-        return _with_name(name, lambda: load_generator(
-            model_path, progress=progress, denoise_strength=args.denoise_strength))
-    except FileNotFoundError as err:
-        if model_path is not None:
-            raise
-        raise CommandError(f"{one_line(err)} Use --modelPath to choose one.") from err
+    if model_path is None and args.denoise_strength is None:
+        try:
+            return Upscaler(None, options)
+        except FileNotFoundError as err:
+            raise CommandError(f"{one_line(err)} Use --modelPath to choose one.") from err
+    model = _with_name(model_path or DEFAULT_MODEL, lambda: load_generator(
+        model_path, progress=options.progress, denoise_strength=args.denoise_strength))
+    return Upscaler(model, options)
 
 
 def _with_name(name: str, action: Callable[[], Any]) -> Any:

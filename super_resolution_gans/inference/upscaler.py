@@ -6,6 +6,11 @@ super-resolves it and returns `(lr, sr)` of the input's kind; `upscale_rgb(rgb)`
 RGB arrays. `SRGAN_predict`, `super_resolve`, the infer command, the web demo, the Ray batch
 worker and `evaluate` all go through it, so a new option is one field here and one flag there.
 An `Upscaler` keeps no per-call state: one instance serves many threads.
+
+With no model named, the input decides: a JPEG-compressed input (a JPEG file, bytes, PIL image
+or .jpg URL, or any input when `jpeg_input=True`) runs the shipped real-photo weights
+(`DEFAULT_JPEG_MODEL`, which remove compression blocks instead of sharpening them), anything
+else the default clean model (`DEFAULT_MODEL`).
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from ..io import net
 from ..io.decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, read_image
 from ..io.model_io import load_generator
 from ..io.pixels import from_model_output, to_model_alpha, to_model_input
+from ..io.sniff import is_jpeg_source
 from ..models.network import output_scale
+from ..models.presets import DEFAULT_JPEG_MODEL, DEFAULT_MODEL
 from ..validation import ArgumentError, check_int
 from .runtimes import checked_runtimes
 from .upscale import check_tiling, tiled_upscale, upscale_alpha
@@ -46,6 +53,9 @@ class UpscaleOptions:
         max_bytes: largest image download accepted from a URL.
         timeout: seconds to wait for a URL: one number, or (connect, read).
         progress: show a progress bar over the tiles.
+        jpeg_input: with no model named, whether inputs are JPEG-compressed (True: the
+            real-photo weights run; False: the clean model); None detects it from each input
+            (arrays count as not compressed).
 
     Example:
     >>> UpscaleOptions(tile_size=128).tile_size
@@ -65,6 +75,7 @@ class UpscaleOptions:
     max_bytes: int = DEFAULT_MAX_BYTES
     timeout: net.Timeout = net.DEFAULT_TIMEOUT
     progress: bool = False
+    jpeg_input: bool | None = None
 
     def __post_init__(self) -> None:
         check_tiling(self.tile_size, self.tile_overlap, self.tile_batch_size)
@@ -76,6 +87,9 @@ class UpscaleOptions:
         check_int("max_pixels", self.max_pixels, minimum=1, allow_none=True)
         check_int("max_bytes", self.max_bytes, minimum=1)
         net.check_timeout(self.timeout)
+        if self.jpeg_input not in (None, True, False):
+            raise ArgumentError("jpeg_input", f"jpeg_input must be None, True or False, got "
+                                              f"{self.jpeg_input!r}")
 
     @property
     def read_options(self) -> dict[str, Any]:
@@ -96,12 +110,14 @@ class Upscaler:
 
     Args:
         model: a loaded generator, a model file / URL / registered name
-            (`list_pretrained()`), or None for the shipped default.
+            (`list_pretrained()`), or None: the shipped weights chosen by the input
+            (`DEFAULT_JPEG_MODEL` for JPEG-compressed inputs, `DEFAULT_MODEL` otherwise).
         options: an `UpscaleOptions`; or give its fields as keywords.
         **fields: `UpscaleOptions` fields overriding those of `options`.
 
     Attributes:
-        model: the generator (float RGB in [0, 255] in and out).
+        model: the generator (float RGB in [0, 255] in and out); with no model named, the one
+            for inputs that are not JPEG-compressed.
         options: the `UpscaleOptions`.
         scale: the generator's upscaling factor.
 
@@ -121,12 +137,32 @@ class Upscaler:
     ):
         options = options if options is not None else UpscaleOptions()
         self.options = dataclasses.replace(options, **fields) if fields else options
+        self.automatic = model is None
         self.model = model if isinstance(model, keras.Model) else load_generator(
-            model, progress=self.options.progress)
+            DEFAULT_MODEL if model is None else model, progress=self.options.progress)
         self.scale = output_scale(self.model)
 
     def __repr__(self) -> str:
         return f"Upscaler({self.model.name!r}, x{self.scale}, {self.options})"
+
+    def model_for(self, image: Any = None) -> tuple[str, keras.Model]:
+        """`(name, generator)` that runs on `image`: the model given, or with none given, the
+        shipped weights for its kind (see the class docstring). `image=None` asks for the
+        model `upscale_rgb` runs (JPEG only when `jpeg_input=True`).
+
+        Example:
+        >>> Upscaler().model_for("photo.jpg")[0]  # doctest: +SKIP
+        'realsr_x4'
+        """
+        if not self.automatic:
+            return self.model.name, self.model
+        jpeg = self.options.jpeg_input
+        if jpeg is None:
+            jpeg = image is not None and is_jpeg_source(image)
+        if jpeg:
+            return DEFAULT_JPEG_MODEL, load_generator(DEFAULT_JPEG_MODEL,
+                                                      progress=self.options.progress)
+        return DEFAULT_MODEL, self.model
 
     def read(self, image: Any) -> np.ndarray:
         """The image as read (`read_image` with this upscaler's limits)."""
@@ -143,17 +179,18 @@ class Upscaler:
             and the super-resolved image, `scale` times larger, grayscale / RGB / RGBA and
             uint8 / uint16 like the input; alpha is upscaled by bicubic interpolation.
         """
+        _name, model = self.model_for(image)
         lr = self.read(image)
         rgb, info = to_model_input(lr)
-        sr_rgb = self.upscale_rgb(rgb)
+        sr_rgb = tiled_upscale(model, rgb, **self.options.tiling_options)
         alpha = to_model_alpha(lr)
-        alpha_sr = None if alpha is None else upscale_alpha(alpha, self.scale)
+        alpha_sr = None if alpha is None else upscale_alpha(alpha, output_scale(model))
         return lr, from_model_output(sr_rgb, info, alpha_sr)
 
     def upscale_rgb(self, rgb: np.ndarray) -> np.ndarray:
         """The generator over an `HxWx3` float RGB array in [0, 255], tiled as the options say;
         returns the `(H*scale)x(W*scale)x3` float32 output, not clipped."""
-        return tiled_upscale(self.model, rgb, **self.options.tiling_options)
+        return tiled_upscale(self.model_for()[1], rgb, **self.options.tiling_options)
 
 
 def super_resolve(

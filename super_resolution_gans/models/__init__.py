@@ -15,6 +15,7 @@ from .network import (
     trunk_split,
 )
 from .presets import (
+    DEFAULT_JPEG_MODEL,
     DEFAULT_MODEL,
     PRETRAINED,
     PretrainedWeights,
@@ -35,6 +36,7 @@ from .srvgg import SRVGGNetCompact
 
 __all__ = [
     "ARCHITECTURE_KEYS",
+    "DEFAULT_JPEG_MODEL",
     "DEFAULT_MODEL",
     "PACKAGE",
     "PRETRAINED",

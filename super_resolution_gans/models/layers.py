@@ -14,8 +14,21 @@ import tensorflow as tf
 PACKAGE = "super_resolution_gans"
 
 
+class _ShuffleLayer(keras.layers.Layer):
+    """The factor both shuffles take: an integer of at least 2, part of the config."""
+
+    def __init__(self, factor: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        if int(factor) < 2:
+            raise ValueError(f"factor must be an integer >= 2, got {factor!r}")
+        self.factor = int(factor)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class PixelShuffle(keras.layers.Layer):
+class PixelShuffle(_ShuffleLayer):
     """Sub-pixel convolution rearrangement (Shi et al. 2016): depth to space.
 
     Turns `(batch, h, w, c * factor**2)` into `(batch, h * factor, w * factor, c)`, with the
@@ -30,12 +43,6 @@ class PixelShuffle(keras.layers.Layer):
     TensorShape([1, 6, 10, 2])
     """
 
-    def __init__(self, factor: int = 2, **kwargs):
-        super().__init__(**kwargs)
-        if int(factor) < 2:
-            raise ValueError(f"factor must be an integer >= 2, got {factor!r}")
-        self.factor = int(factor)
-
     def call(self, inputs):
         return tf.nn.depth_to_space(inputs, self.factor)
 
@@ -44,12 +51,9 @@ class PixelShuffle(keras.layers.Layer):
         scaled = [None if d is None else d * self.factor for d in (height, width)]
         return (batch, *scaled, channels // self.factor**2)
 
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor}
-
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class PixelUnshuffle(keras.layers.Layer):
+class PixelUnshuffle(_ShuffleLayer):
     """Space to depth, the inverse of `PixelShuffle`: `(batch, h, w, c)` to
     `(batch, h / factor, w / factor, c * factor**2)`, with the channel order of
     `tf.nn.space_to_depth` (offset `(i, j)` of channel `c` at `(i * factor + j) * c_in + c`;
@@ -63,12 +67,6 @@ class PixelUnshuffle(keras.layers.Layer):
     TensorShape([1, 2, 3, 12])
     """
 
-    def __init__(self, factor: int = 2, **kwargs):
-        super().__init__(**kwargs)
-        if int(factor) < 2:
-            raise ValueError(f"factor must be an integer >= 2, got {factor!r}")
-        self.factor = int(factor)
-
     def call(self, inputs):
         return tf.nn.space_to_depth(inputs, self.factor)
 
@@ -76,9 +74,6 @@ class PixelUnshuffle(keras.layers.Layer):
         batch, height, width, channels = input_shape
         scaled = [None if d is None else d // self.factor for d in (height, width)]
         return (batch, *scaled, channels * self.factor**2)
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor}
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

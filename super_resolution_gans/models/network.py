@@ -61,11 +61,38 @@ class SuperResolutionNetwork(keras.Model):
     """Base of the library's generator classes: functional models whose config is their
     architecture, and which state what inference needs (see the module docstring).
 
-    Subclasses build their graph in `__init__`, set `self.scale`, and override
-    `receptive_radius`; the rest has defaults.
+    Subclasses build their graph in `__init__` under `dtype_policy(dtype)`, call
+    `_keep_config(policy, **arguments)` to store their arguments, list the names in
+    `CONFIG_KEYS`, and override `receptive_radius` where walking the layers would not do; the
+    rest has defaults. `get_config()` returns exactly those arguments, so `from_config` rebuilds
+    the same network.
     """
 
     scale: int
+    CONFIG_KEYS: tuple[str, ...] = ()
+    """The constructor arguments that make up the config (besides name, trainable, dtype)."""
+
+    @staticmethod
+    def dtype_policy_for(dtype: Any) -> keras.DTypePolicy:
+        """The dtype policy the layers are built under: `dtype`'s, or the global one."""
+        return keras.config.dtype_policy() if dtype is None else keras.dtype_policies.get(dtype)
+
+    def _keep_config(self, policy: keras.DTypePolicy, **arguments: Any) -> None:
+        """Stores the constructor arguments as attributes of the same names, and the policy
+        (the model's own, as for a model built under it)."""
+        self.dtype_policy = policy
+        self.layer_dtype = policy.name
+        for key, value in arguments.items():
+            setattr(self, key, value)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "trainable": self.trainable,
+                **{key: getattr(self, key) for key in self.CONFIG_KEYS},
+                "dtype": self.layer_dtype}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> SuperResolutionNetwork:
+        return cls(**config)
 
     @property
     def architecture(self) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import dataclasses
 import re
 
 __all__ = [
+    "DEFAULT_JPEG_MODEL",
     "DEFAULT_MODEL",
     "FORMATS",
     "PRETRAINED",
@@ -110,6 +111,11 @@ class PretrainedWeights:
 
 
 DEFAULT_MODEL = "srresnet_x4"
+"""The model used when none is named, for inputs that are not JPEG-compressed."""
+
+DEFAULT_JPEG_MODEL = "realsr_x4"
+"""The model used when none is named, for JPEG-compressed inputs (phone and web photos): the
+shipped real-photo weights, which remove compression blocks instead of sharpening them."""
 
 _SEED_LICENCE = "unknown (predecessor package SuperResolution-GANs)"
 

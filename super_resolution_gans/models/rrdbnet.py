@@ -68,6 +68,8 @@ class RRDBNet(SuperResolutionNetwork):
     TensorShape([1, 10, 6, 3])
     """
 
+    CONFIG_KEYS = ("scale", "num_feat", "num_block", "num_grow_ch")
+
     def __init__(
         self,
         scale: int = 4,
@@ -83,7 +85,7 @@ class RRDBNet(SuperResolutionNetwork):
         check_int("num_feat", num_feat, minimum=1)
         check_int("num_block", num_block, minimum=1)
         check_int("num_grow_ch", num_grow_ch, minimum=1)
-        policy = keras.config.dtype_policy() if dtype is None else keras.dtype_policies.get(dtype)
+        policy = self.dtype_policy_for(dtype)
         unshuffle = {1: 4, 2: 2}.get(scale, 1)
 
         def conv(x, filters: int, name: str):
@@ -128,28 +130,8 @@ class RRDBNet(SuperResolutionNetwork):
         outputs = keras.layers.Rescaling(255.0, name="to_pixels", dtype="float32")(x)
         kwargs.setdefault("name", "rrdbnet")
         super().__init__(inputs, outputs, **kwargs)
-        self.dtype_policy = policy
-        self.scale = scale
-        self.num_feat = num_feat
-        self.num_block = num_block
-        self.num_grow_ch = num_grow_ch
-        self.layer_dtype = policy.name
-        self.unshuffle = unshuffle
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "scale": self.scale,
-            "num_feat": self.num_feat,
-            "num_block": self.num_block,
-            "num_grow_ch": self.num_grow_ch,
-            "dtype": self.layer_dtype,
-        }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> RRDBNet:
-        return cls(**config)
+        self._keep_config(policy, scale=scale, num_feat=num_feat, num_block=num_block,
+                          num_grow_ch=num_grow_ch, unshuffle=unshuffle)
 
     @property
     def receptive_radius(self) -> int:

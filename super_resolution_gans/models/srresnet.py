@@ -139,6 +139,8 @@ class SRResNet(SuperResolutionNetwork):
     True
     """
 
+    CONFIG_KEYS = ("scale", "num_blocks", "filters", "global_skip", "batchnorm_momentum",
+                   "batchnorm", "subpixel_output")
     TRUNK_OUTPUT = "trunk_add"
     """The layer whose output is the trunk's features (the two-stage tiling cuts there)."""
 
@@ -163,7 +165,7 @@ class SRResNet(SuperResolutionNetwork):
             raise ValueError(
                 "subpixel_output=True is an inference layout: it needs batchnorm=False"
             )
-        policy = keras.config.dtype_policy() if dtype is None else keras.dtype_policies.get(dtype)
+        policy = self.dtype_policy_for(dtype)
         builder = _GraphBuilder(policy, batchnorm_momentum if batchnorm else None)
         inputs = keras.Input((None, None, 3), name="lr_image")
         x = keras.layers.Rescaling(1.0 / 255.0, name="to_unit_range", dtype=policy)(inputs)
@@ -186,34 +188,12 @@ class SRResNet(SuperResolutionNetwork):
         outputs = keras.layers.Rescaling(127.5, offset=127.5, name="to_pixels", dtype="float32")(x)
         kwargs.setdefault("name", "srresnet")
         super().__init__(inputs, outputs, **kwargs)
-        self.dtype_policy = policy  # the model's own policy, as for a model built under it
-        self.scale = scale
-        self.num_blocks = num_blocks
-        self.filters = filters
-        self.global_skip = bool(global_skip)
-        self.batchnorm_momentum = batchnorm_momentum
-        self.batchnorm = bool(batchnorm)
-        self.subpixel_output = bool(subpixel_output)
-        self.layer_dtype = policy.name
-        self.batchnorm_pairs = tuple(builder.batchnorm_pairs)
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "scale": self.scale,
-            "num_blocks": self.num_blocks,
-            "filters": self.filters,
-            "global_skip": self.global_skip,
-            "batchnorm_momentum": self.batchnorm_momentum,
-            "batchnorm": self.batchnorm,
-            "subpixel_output": self.subpixel_output,
-            "dtype": self.layer_dtype,
-        }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> SRResNet:
-        return cls(**config)
+        self._keep_config(
+            policy, scale=scale, num_blocks=num_blocks, filters=filters,
+            global_skip=bool(global_skip), batchnorm_momentum=batchnorm_momentum,
+            batchnorm=bool(batchnorm), subpixel_output=bool(subpixel_output),
+            batchnorm_pairs=tuple(builder.batchnorm_pairs),
+        )
 
     @property
     def architecture(self) -> dict[str, Any]:

@@ -46,6 +46,8 @@ class SRVGGNetCompact(SuperResolutionNetwork):
     (TensorShape([1, 20, 28, 3]), 4)
     """
 
+    CONFIG_KEYS = ("scale", "num_feat", "num_conv", "act_type")
+
     def __init__(
         self,
         scale: int = 4,
@@ -61,7 +63,7 @@ class SRVGGNetCompact(SuperResolutionNetwork):
         check_int("num_conv", num_conv, minimum=0)
         if act_type not in ACTIVATIONS:
             raise ValueError(f"act_type must be one of {ACTIVATIONS}, got {act_type!r}")
-        policy = keras.config.dtype_policy() if dtype is None else keras.dtype_policies.get(dtype)
+        policy = self.dtype_policy_for(dtype)
 
         def activation(x, name: str):
             if act_type == "prelu":
@@ -87,27 +89,8 @@ class SRVGGNetCompact(SuperResolutionNetwork):
         outputs = keras.layers.Rescaling(255.0, name="to_pixels", dtype="float32")(x)
         kwargs.setdefault("name", "srvggnet_compact")
         super().__init__(inputs, outputs, **kwargs)
-        self.dtype_policy = policy
-        self.scale = scale
-        self.num_feat = num_feat
-        self.num_conv = num_conv
-        self.act_type = act_type
-        self.layer_dtype = policy.name
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "scale": self.scale,
-            "num_feat": self.num_feat,
-            "num_conv": self.num_conv,
-            "act_type": self.act_type,
-            "dtype": self.layer_dtype,
-        }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> SRVGGNetCompact:
-        return cls(**config)
+        self._keep_config(policy, scale=scale, num_feat=num_feat, num_conv=num_conv,
+                          act_type=act_type)
 
     @property
     def receptive_radius(self) -> int:

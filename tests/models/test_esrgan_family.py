@@ -181,3 +181,21 @@ def test_networks_train_with_the_srgan_model(network):
     history = gan.fit(lr, hr, batch_size=2, epochs=2, verbose=0)
     assert np.isfinite(history.history["g_loss"]).all()
     assert any(np.abs(a - b).max() > 0 for a, b in zip(before, network.get_weights(), strict=True))
+
+
+@pytest.mark.parametrize("layer, shape", [
+    ("PixelUnshuffle", (1, 4, 6, 3)),
+    ("PadToMultiple", (1, 5, 7, 3)),
+    ("ScaledResidual", None),
+], ids=["unshuffle", "pad", "scaled_residual"])
+def test_new_layers_round_trip_their_config_and_keras_files(layer, shape, tmp_path):
+    from helpers import run_serialization_test
+
+    from super_resolution_gans.models import layers
+
+    instance = {"PixelUnshuffle": lambda: layers.PixelUnshuffle(2),
+                "PadToMultiple": lambda: layers.PadToMultiple(4),
+                "ScaledResidual": lambda: layers.ScaledResidual(0.3)}[layer]()
+    data = None if shape is None else np.random.default_rng(6).normal(size=shape).astype(
+        "float32")
+    run_serialization_test(instance, input_data=data, tmp_path=tmp_path)
