@@ -1,4 +1,4 @@
-"""Tests for super_resolution_gans.io (decode, pixels, write): reading, model conversion and atomic writing."""
+"""super_resolution_gans.io (decode, pixels, write): reading, model conversion, atomic writing."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from super_resolution_gans.io import (
     write_image,
 )
 from super_resolution_gans.io import write as image_write
+from super_resolution_gans.validation import ArgumentError, SourceError
 
 RNG = np.random.default_rng(1234)
 
@@ -277,8 +278,9 @@ def test_empty_file_is_refused(tmp_path):
 def test_not_an_image_is_refused(tmp_path):
     path = tmp_path / "notes.png"
     path.write_text("these are not pixels")
-    with pytest.raises(ValueError, match=r"notes\.png' is not a readable image"):
+    with pytest.raises(ValueError, match=r"notes\.png' is not a readable image") as caught:
         read_image(path)
+    assert "object at 0x" not in str(caught.value)  # no repr of Pillow's in-memory file
 
 
 @pytest.mark.parametrize("suffix", [".png", ".jpg"])
@@ -630,3 +632,94 @@ def test_no_warnings_when_reading_and_writing(tmp_path):
         warnings.simplefilter("error")
         write_image(random_image((4, 4, 3)), tmp_path / "out.png")
         read_image(tmp_path / "out.png")
+
+
+# --------------------------------------------------------------------------------------------
+# read_size: the size read_image will return, from the header
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_read_size_is_the_upright_size_read_image_returns(tmp_path, orientation):
+    from super_resolution_gans.io.decode import read_size
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = save(tmp_path, "oriented.jpg", Image.fromarray(random_image((4, 7, 3))), exif=exif)
+    height, width = read_image(path).shape[:2]
+    assert read_size(path) == (width, height)
+
+
+def test_read_size_refuses_what_read_image_refuses_from_the_header(tmp_path):
+    from super_resolution_gans.io.decode import read_size
+
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(png_header_only(20000, 20000))
+    with pytest.raises(SourceError, match=r"20000x20000.*max_pixels") as caught:
+        read_size(bomb)
+    assert caught.value.argument == "max_pixels"
+    assert read_size(bomb, max_pixels=None) == (20000, 20000)
+    floats = save(tmp_path, "float.tif", Image.fromarray(np.zeros((2, 3), np.float32)))
+    with pytest.raises(SourceError, match="floating-point"):
+        read_size(floats)
+    (tmp_path / "notes.png").write_text("not an image")
+    with pytest.raises(SourceError, match="is not a readable image"):
+        read_size(tmp_path / "notes.png")
+    with pytest.raises(FileNotFoundError, match="nope.png"):
+        read_size(tmp_path / "nope.png")
+
+
+# --------------------------------------------------------------------------------------------
+# 8-bit views and the bicubic baseline
+
+
+def test_to_8bit_rounds_16bit_samples_and_to_rgb8_makes_rgb():
+    from super_resolution_gans.io.pixels import to_8bit, to_rgb8
+
+    samples = np.arange(0, 65536, dtype=np.uint16).reshape(256, 256)
+    np.testing.assert_array_equal(to_8bit(samples), np.round(samples / 257).astype(np.uint8))
+    np.testing.assert_array_equal(np.asarray(to_pil(samples)), to_8bit(samples))  # one rule
+    gray_alpha = random_image((3, 4, 4))
+    gray_alpha[..., 1] = gray_alpha[..., 2] = gray_alpha[..., 0]
+    np.testing.assert_array_equal(to_rgb8(gray_alpha), gray_alpha[..., :3])
+    gray = random_image((3, 4))
+    np.testing.assert_array_equal(to_rgb8(gray), np.repeat(gray[..., None], 3, axis=-1))
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_bicubic_upscale_is_one_function_for_every_caller(channels):
+    import tensorflow as tf
+
+    from super_resolution_gans.data import bicubic_upscale as data_bicubic
+    from super_resolution_gans.io.pixels import bicubic_upscale
+
+    assert data_bicubic is bicubic_upscale  # evaluation and training logs use this one too
+    lr = random_image((5, 6, channels))
+    result = bicubic_upscale(lr, (20, 24)).numpy()
+    resized = tf.image.resize(lr.astype(np.float32), (20, 24), "bicubic").numpy()
+    expected = np.round(np.clip(resized, 0, 255))
+    np.testing.assert_array_equal(result, expected)
+    assert result.shape == (20, 24, channels)
+
+
+# --------------------------------------------------------------------------------------------
+# typed errors: ArgumentError names the argument, SourceError the input
+
+
+def test_argument_and_source_errors_are_typed(tmp_path):
+    from super_resolution_gans.io.atomic import atomic_write
+
+    cases = [
+        (lambda: write_image(random_image((2, 2, 3)), tmp_path / "a.png", quality=0), "quality"),
+        (lambda: write_image(random_image((2, 2, 3)), tmp_path / "a.gif"), "path"),
+        (lambda: write_image(random_image((2, 2, 4)), tmp_path / "a.jpg"), "path"),
+        (lambda: ImageInfo(mode="RGB", bit_depth=12), "bit_depth"),
+        (lambda: from_model_output(np.zeros((2, 2, 3)), ImageInfo("RGBA", 8)), "alpha_sr"),
+        (lambda: atomic_write(tmp_path / "a", "r").__enter__(), "mode"),
+    ]
+    for call, argument in cases:
+        with pytest.raises(ArgumentError) as caught:
+            call()
+        assert caught.value.argument == argument
+    with pytest.raises(SourceError, match=r"image array has dtype int32") as caught:
+        read_image(np.zeros((2, 2), np.int32))
+    assert caught.value.source == "image array"

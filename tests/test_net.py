@@ -105,6 +105,7 @@ def test_connection_refused_names_url():
     with pytest.raises(net.DownloadError, match="connection failed") as info:
         net.fetch_bytes(url, max_bytes=100, timeout=SHORT_TIMEOUT)
     assert url in str(info.value)
+    assert "Connection refused" in str(info.value) and "object at 0x" not in str(info.value)
     assert info.value.__cause__ is not None
 
 

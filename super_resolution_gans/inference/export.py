@@ -6,21 +6,21 @@ before the last shuffle; RRDBNet and SRVGGNetCompact as they are) as a
 TensorFlow SavedModel (a folder), a TFLite / LiteRT flatbuffer (`.tflite`), an ONNX model
 (`.onnx`, needs `tf2onnx`) or an OpenVINO IR (`.xml` + `.bin`, needs `openvino`). Every format
 takes float32 NHWC RGB in [0, 255] of any height and width and returns the super-resolved image
-in [0, 255] (clip and round it yourself). The files appear only when complete: the export runs
-in a temporary folder next to `path` and is then renamed into place.
+in [0, 255] (clip and round it yourself). The files appear only when complete: the export is
+written beside `path` and renamed into place (`io.atomic.atomic_path`).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from ..io.atomic import atomic_path
 from ..models.network import inference_copy
+from ..validation import ArgumentError
 
 EXPORT_FORMATS = {
     "saved_model": ("tf_saved_model", ""),
@@ -47,29 +47,22 @@ def export_generator(model: keras.Model, path: str | os.PathLike, format: str) -
     PosixPath('srresnet_x4.onnx')
     """
     if format not in EXPORT_FORMATS:
-        raise ValueError(f"format must be one of {sorted(EXPORT_FORMATS)}, got {format!r}")
+        raise ArgumentError(
+            "format", f"format must be one of {sorted(EXPORT_FORMATS)}, got {format!r}"
+        )
     keras_format, suffix = EXPORT_FORMATS[format]
     path = Path(path)
     if suffix and path.suffix.lower() != suffix:
-        raise ValueError(f"a {format} export must end in {suffix}, got {str(path)!r}")
+        raise ArgumentError("path", f"a {format} export must end in {suffix}, got {str(path)!r}")
     if not path.parent.is_dir():
         raise FileNotFoundError(f"{path.parent}: no such folder for the export")
     inference_model = inference_copy(model)
     inference_model(np.zeros((1, 8, 8, 3), np.float32))  # some exporters need a traced call
-    with tempfile.TemporaryDirectory(prefix=f".{path.name}.", dir=path.parent) as folder:
-        staged = Path(folder) / path.name
+    companions = (".bin",) if format == "openvino" else ()  # OpenVINO's weights beside the .xml
+    with atomic_path(path, directory=not suffix, companions=companions) as staged:
         try:
             inference_model.export(str(staged), format=keras_format, verbose=False)
         except ImportError as err:
             extra = {"onnx": "tf2onnx onnx", "openvino": "openvino"}.get(format, str(err))
             raise ImportError(f"exporting to {format} needs: pip install {extra}") from err
-        companions = [staged.with_suffix(".bin")] if format == "openvino" else []
-        for companion in companions:
-            os.replace(companion, path.with_suffix(companion.suffix))
-        if staged.is_dir():
-            if path.exists():
-                shutil.rmtree(path)
-            os.replace(staged, path)
-        else:
-            os.replace(staged, path)
     return path

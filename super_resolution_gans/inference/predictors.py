@@ -102,13 +102,17 @@ class FastPath(NamedTuple):
 
 
 def fast_path(
-    generator: keras.Model, *, runtime: str = "auto", precision: str = "float32"
+    generator: keras.Model,
+    *,
+    runtime: str = "auto",
+    precision: str = "float32",
+    threads: int | None = None,
 ) -> FastPath:
     """The fast ways to run `generator`: its whole inference copy, and its trunk and tail
     `Stage`s, or None for networks without such a cut (`models.network.trunk_split`). Their
     callables compute with the weights the generator has now, and are made on first use, then
-    cached per model until its weights change (ask again for ones that follow them). Runtimes and precisions
-    as in `predictor_for`.
+    cached per model until its weights change (ask again for ones that follow them). Runtimes,
+    precisions and threads as in `predictor_for`.
 
     Example:
     >>> path = fast_path(SRResNet(num_blocks=1, filters=8), runtime="tensorflow")
@@ -122,7 +126,7 @@ def fast_path(
 
     def stage(part: str, model: keras.Model, overlap: int) -> Stage:
         return Stage(model, overlap, functools.partial(
-            _predictor, copy, part, model, runtimes, precision, generator.name))
+            _predictor, copy, part, model, runtimes, precision, threads, generator.name))
 
     split = copy.split
     stages = None if split is None else (
@@ -132,7 +136,11 @@ def fast_path(
 
 
 def predictor_for(
-    generator: keras.Model, *, runtime: str = "auto", precision: str = "float32"
+    generator: keras.Model,
+    *,
+    runtime: str = "auto",
+    precision: str = "float32",
+    threads: int | None = None,
 ) -> Predictor:
     """A fast callable `batch -> output` for `generator` (float32 NHWC in [0, 255]): the
     whole network of `fast_path`.
@@ -147,6 +155,8 @@ def predictor_for(
             float32 with a warning when the float16 output is non-finite or all black);
             "bfloat16" for OpenVINO on CPUs with bf16 units (AMX, AVX-512 BF16): faster there,
             but the output may differ from float32 by a few grey levels.
+        threads: CPU threads OpenVINO may use (None: all); TensorFlow's are set per process
+            (`tf.config.threading`).
 
     Example:
     >>> import numpy as np
@@ -154,7 +164,8 @@ def predictor_for(
     >>> predict(np.zeros((1, 5, 7, 3), "float32")).shape
     (1, 20, 28, 3)
     """
-    return fast_path(generator, runtime=runtime, precision=precision).whole.predict
+    return fast_path(generator, runtime=runtime, precision=precision,
+                     threads=threads).whole.predict
 
 
 def stages_for(
@@ -176,17 +187,18 @@ def _predictor(
     model: keras.Model,
     runtimes: tuple[str, str],
     precision: str,
+    threads: int | None,
     name: str,
 ) -> Predictor:
     """The cached predictor of one part ("whole", "trunk" or "tail") of a fast copy."""
     requested, runtime = runtimes
-    key = (part, runtime, precision, requested == "auto")  # an "auto" fallback is not "openvino"
+    key = (part, runtime, precision, threads, requested == "auto")  # an "auto" fallback differs
     image_output = part != "trunk"
     with _fast_copies_lock:
         if key not in copy.predictors:
             if runtime == "openvino":
                 try:
-                    copy.predictors[key] = OpenVINOPredictor(model, precision)
+                    copy.predictors[key] = OpenVINOPredictor(model, precision, threads)
                 except Exception as err:  # e.g. a foreign model with an op OpenVINO cannot convert
                     if requested != "auto":
                         raise

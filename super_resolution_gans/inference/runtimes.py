@@ -152,14 +152,15 @@ def _as_float16(model: keras.Model) -> keras.Model:
 
 class OpenVINOPredictor:
     """OpenVINO CPU inference, compiled for each set of input shapes it meets: static shapes
-    run faster than one dynamic-shape compilation (BENCHMARKS.md). The tiles of one stage of an image
-    all have one shape (`upscale_rgb`), so keeping the two most recent compilations avoids
-    recompiling while bounding the memory their activation buffers take."""
+    run faster than one dynamic-shape compilation (BENCHMARKS.md). The tiles of one stage of an
+    image all have one shape (`upscale_rgb`), so keeping the two most recent compilations avoids
+    recompiling while bounding the memory their activation buffers take. `threads` bounds the
+    CPU threads it uses (None: all)."""
 
     runtime = "openvino"
     _MAX_SHAPES = 2  # each compiled shape holds its own activation buffers
 
-    def __init__(self, model: keras.Model, precision: str):
+    def __init__(self, model: keras.Model, precision: str, threads: int | None = None):
         import openvino as ov
 
         with tempfile.TemporaryDirectory(prefix="srgan-openvino-") as folder:
@@ -170,6 +171,7 @@ class OpenVINOPredictor:
         self._config = {
             "INFERENCE_PRECISION_HINT": "bf16" if precision == "bfloat16" else "f32",
             "PERFORMANCE_HINT": "LATENCY",
+            **({"INFERENCE_NUM_THREADS": threads} if threads else {}),
         }
         self._compiled: dict[tuple[tuple[int, ...], ...], Any] = {}
         self._lock = threading.Lock()

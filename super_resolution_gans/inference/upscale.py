@@ -42,6 +42,7 @@ def tiled_upscale(
     progress: bool = False,
     runtime: str = "auto",
     precision: str = "float32",
+    threads: int | None = None,
 ) -> np.ndarray:
     """Runs a generator over an RGB float image of any size, tiling as needed (the work of
     `Upscaler.upscale_rgb`, whose options these are).
@@ -74,7 +75,7 @@ def tiled_upscale(
         raise ValueError(f"rgb must have shape HxWx3 with H, W > 0, got {rgb.shape}")
     check_tiling(tile_size, tile_overlap, tile_batch_size)
     height, width = rgb.shape[:2]
-    path = fast_path(model, runtime=runtime, precision=precision)
+    path = fast_path(model, runtime=runtime, precision=precision, threads=threads)
     overlap = path.whole.overlap if tile_overlap is None else tile_overlap
     stages = None if tile_overlap is not None else path.stages
     if stages is None:

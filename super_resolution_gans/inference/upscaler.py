@@ -53,6 +53,8 @@ class UpscaleOptions:
         max_bytes: largest image download accepted from a URL.
         timeout: seconds to wait for a URL: one number, or (connect, read).
         progress: show a progress bar over the tiles.
+        threads: CPU threads the OpenVINO runtime may use (None: all; a batch worker gives its
+            share); TensorFlow's are set per process with `tf.config.threading`.
         jpeg_input: with no model named, whether inputs are JPEG-compressed (True: the
             real-photo weights run; False: the clean model); None detects it from each input
             (arrays count as not compressed).
@@ -75,6 +77,7 @@ class UpscaleOptions:
     max_bytes: int = DEFAULT_MAX_BYTES
     timeout: net.Timeout = net.DEFAULT_TIMEOUT
     progress: bool = False
+    threads: int | None = None
     jpeg_input: bool | None = None
 
     def __post_init__(self) -> None:
@@ -87,6 +90,7 @@ class UpscaleOptions:
         check_int("max_pixels", self.max_pixels, minimum=1, allow_none=True)
         check_int("max_bytes", self.max_bytes, minimum=1)
         net.check_timeout(self.timeout)
+        check_int("threads", self.threads, minimum=1, allow_none=True)
         if self.jpeg_input not in (None, True, False):
             raise ArgumentError("jpeg_input", f"jpeg_input must be None, True or False, got "
                                               f"{self.jpeg_input!r}")
@@ -102,7 +106,7 @@ class UpscaleOptions:
         """The tiling engine's arguments among these options."""
         return {"tile_size": self.tile_size, "tile_overlap": self.tile_overlap,
                 "tile_batch_size": self.tile_batch_size, "progress": self.progress,
-                "runtime": self.runtime, "precision": self.precision}
+                "runtime": self.runtime, "precision": self.precision, "threads": self.threads}
 
 
 class Upscaler:

@@ -3,7 +3,8 @@
 :func:`read_image` returns one of three kinds of array: ``HxW`` grayscale, ``HxWx3`` RGB or
 ``HxWx4`` RGBA, with dtype ``uint8``, or ``uint16`` when the source stores 16 bits per sample.
 EXIF orientation is applied; nothing is resized or flipped. Inference and the training data
-pipeline read images through it.
+pipeline read images through it; :func:`read_size` gives the size it will return from the file's
+header alone (the training pipeline's up-front check of a folder).
 
 Decoding is guarded against decompression bombs: images with more than ``max_pixels`` pixels are
 refused after reading only their header. Pillow's global ``Image.MAX_IMAGE_PIXELS`` is never
@@ -18,6 +19,7 @@ import os
 import struct
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import ExifTags, Image
@@ -28,7 +30,7 @@ from .pixels import ImageSource, validated_array
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "read_image"]
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_PIXELS", "read_image", "read_size"]
 
 DEFAULT_MAX_PIXELS: int = 1024 * 1024 * 1024 // 4 // 3
 """Largest image, in pixels, that :func:`read_image` decodes by default: 89,478,485, the value of
@@ -140,6 +142,47 @@ def read_image(
     return _decode_bytes(data, name, max_pixels)
 
 
+def read_size(
+    path: str | os.PathLike, *, max_pixels: int | None = DEFAULT_MAX_PIXELS
+) -> tuple[int, int]:
+    """The ``(width, height)`` of the array :func:`read_image` returns for an image file (EXIF
+    orientation applied), from the file's header only: nothing is decoded.
+
+    Files that :func:`read_image` refuses from their header are refused here the same way
+    (not an image, a floating-point image, more than ``max_pixels`` pixels); a file that is
+    truncated or corrupt after its header passes here and fails in :func:`read_image`.
+
+    Args:
+        path: An image file.
+        max_pixels: As in :func:`read_image`.
+
+    Raises:
+        FileNotFoundError: If ``path`` does not exist.
+        ValueError: A `SourceError` naming the file, as :func:`read_image` raises it.
+
+    Example:
+
+    ```python
+    width, height = read_size("photo.jpg")  # upright: a portrait photo is taller than wide
+    ```
+    """
+    max_pixels = check_int("max_pixels", max_pixels, minimum=1, allow_none=True)
+    path = Path(path).expanduser()
+    name = f"'{path}'"
+    if path.is_dir():
+        raise SourceError(name, "is a directory, not an image file.")
+    try:
+        file = path.open("rb")  # closed below, after the header is read
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"Image file not found: '{path}'.") from err
+    with file, _open(file, name) as image:
+        _check_pixel_count(image.size, name, max_pixels)
+        _check_mode(image, name)
+        width, height = image.size
+        transposed = _orientation(image, name) >= 5  # 5 to 8 swap the axes
+    return (height, width) if transposed else (width, height)
+
+
 def _read_file_bytes(path: Path) -> bytes:
     if path.is_dir():
         raise SourceError(f"'{path}'", "is a directory, not an image file.")
@@ -162,35 +205,46 @@ def _check_pixel_count(size: tuple[int, int], name: str, max_pixels: int | None)
 
 
 def _decode_bytes(data: bytes, name: str, max_pixels: int | None) -> np.ndarray:
+    image = _open(io.BytesIO(data), name)
+    _check_pixel_count(image.size, name, max_pixels)
+    if _is_16bit_color_png(data):
+        # Pillow reduces 16-bit colour PNGs to 8 bits; TensorFlow keeps all 16.
+        return _apply_orientation(_decode_png16(data, name), _orientation(image, name))
+    return _decode_pil_image(image, name, max_pixels)
+
+
+def _open(file: BinaryIO, name: str) -> Image.Image:
+    """Opens the header (nothing decoded yet); `max_pixels` decides, not Pillow's global limit."""
     with warnings.catch_warnings():
         # max_pixels decides, not Pillow's global limit: silence its warning here only.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            image = Image.open(io.BytesIO(data))
+            return Image.open(file)
         except Image.DecompressionBombError:
             # Over twice Pillow's global limit: Pillow refuses even to open the header.
-            image = _open_without_pillow_limit(data, name)
+            return _open_without_pillow_limit(file, name)
+        except Image.UnidentifiedImageError as err:
+            # Pillow's text names the in-memory file object ("<_io.BytesIO object at 0x...>").
+            raise SourceError(name, "is not a readable image (no image format Pillow reads: "
+                                    "PNG, JPEG, WebP, TIFF, BMP, GIF, ...).") from err
         except _DECODE_ERRORS as err:
             raise SourceError(name, f"is not a readable image ({err}).") from err
-        _check_pixel_count(image.size, name, max_pixels)
-        if _is_16bit_color_png(data):
-            # Pillow reduces 16-bit colour PNGs to 8 bits; TensorFlow keeps all 16.
-            return _apply_orientation(_decode_png16(data, name), _orientation(image, name))
-        return _decode_pil_image(image, name, max_pixels)
 
 
-def _open_without_pillow_limit(data: bytes, name: str) -> Image.Image:
+def _open_without_pillow_limit(file: BinaryIO, name: str) -> Image.Image:
     """Open the header the way ``Image.open`` does, minus its global pixel-limit check."""
     Image.init()
-    prefix = data[:16]
+    file.seek(0)
+    prefix = file.read(16)
     for format_id in Image.ID:
         factory, accept = Image.OPEN[format_id]
         if accept is not None:
             accepted = accept(prefix)
             if not accepted or isinstance(accepted, str):
                 continue
+        file.seek(0)
         try:
-            return factory(io.BytesIO(data), "")
+            return factory(file, "")
         except (SyntaxError, IndexError, TypeError, struct.error):
             continue
         except _DECODE_ERRORS as err:
@@ -239,18 +293,22 @@ def _decode_pil_image(image: Image.Image, name: str, max_pixels: int | None) -> 
     return _apply_orientation(array, _orientation(image, name))
 
 
-def _pil_to_array(image: Image.Image, name: str) -> np.ndarray:
-    mode = image.mode
-    if mode in _PILLOW_16BIT_GRAY_MODES:
-        return np.array(image).astype(np.uint16, copy=False)  # native byte order
-    if mode == "I":
-        return np.clip(np.array(image), 0, 65535).astype(np.uint16)
-    if mode == "F":
+def _check_mode(image: Image.Image, name: str) -> None:
+    if image.mode == "F":
         raise SourceError(
             name,
             "is a floating-point image (mode 'F'), which has no standard pixel range; "
             "convert it to 8 or 16 bits first.",
         )
+
+
+def _pil_to_array(image: Image.Image, name: str) -> np.ndarray:
+    _check_mode(image, name)
+    mode = image.mode
+    if mode in _PILLOW_16BIT_GRAY_MODES:
+        return np.array(image).astype(np.uint16, copy=False)  # native byte order
+    if mode == "I":
+        return np.clip(np.array(image), 0, 65535).astype(np.uint16)
     if mode == "1":
         return np.array(image.convert("L"))
     has_alpha = "A" in image.getbands() or image.has_transparency_data
@@ -297,5 +355,3 @@ def _apply_orientation(array: np.ndarray, orientation: int) -> np.ndarray:
     else:
         return array
     return np.ascontiguousarray(array)
-
-

@@ -191,10 +191,28 @@ def describe_error(err: requests.RequestException, timeout: Timeout) -> str:
     if isinstance(err, requests.exceptions.InvalidSchema):
         return f"redirected to an unsupported URL (only http and https are allowed): {err}"
     if isinstance(err, requests.exceptions.ChunkedEncodingError):
-        return f"the connection broke off during the transfer: {err}"
+        return f"the connection broke off during the transfer: {_plain(err)}"
     if isinstance(err, requests.exceptions.ConnectionError):
-        return f"connection failed (offline, wrong host, or connection refused): {err}"
-    return f"{type(err).__name__}: {err}"
+        return f"connection failed (offline, wrong host, or connection refused): {_plain(err)}"
+    return f"{type(err).__name__}: {_plain(err)}"
+
+
+def _plain(err: BaseException) -> str:
+    """The reason inside a requests / urllib3 error, without their object reprs: the system
+    error ("[Errno 111] Connection refused") when there is one, else the text with every
+    "<... object at 0x...>" removed.
+
+    Example:
+    >>> _plain(OSError("Max retries (Caused by NewConnectionError('<urllib3.connection."
+    ...                "HTTPConnection object at 0x7f12>: Failed: [Errno 111] Connection "
+    ...                "refused'))"))
+    '[Errno 111] Connection refused'
+    """
+    text = str(err)
+    system_error = re.search(r"\[Errno -?\d+\][^'\")]*", text)
+    if system_error:
+        return system_error.group(0).strip()
+    return re.sub(r"<[^<>]* object at 0x[0-9a-fA-F]+>:?\s*", "", text).strip()
 
 
 def download_to_file(

@@ -36,10 +36,12 @@ __all__ = ["RRDBNet"]
 
 RRDB_SCALES = (1, 2, 4, 8)
 
-EFFECTIVE_RADIUS = 24
-"""Default tile overlap of RRDBNet in trunk pixels: the measured effective receptive field of
-the published RealESRGAN_x4plus weights, where the output moves by under one grey level when
-the context beyond it is cut (README, "Tiling"; `benchmarks/rrdb_tile_overlap.py`)."""
+EFFECTIVE_RADIUS = 78
+"""Default tile overlap of RRDBNet in trunk pixels (plus the tail's 2 LR pixels: 80 for x4): the
+measured effective receptive field of the RealESRGAN_x4plus weights. With 80 LR pixels of
+overlap, tiled outputs stayed within one grey level of the whole-image output on four
+scikit-image photos (0.1 to 1.2% of pixels off by one); with 72, two levels on one photo; with
+Real-ESRGAN's own tile_pad of 10, up to 70 (BENCHMARKS.md, `benchmarks/rrdb_tile_overlap.py`)."""
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

@@ -93,3 +93,17 @@ def test_the_infer_command_says_which_model_ran(photo, tmp_path, caplog):
     expected = Upscaler(load_generator(DEFAULT_JPEG_MODEL), runtime="tensorflow").upscale(
         tmp_path / "web.jpg")[1]
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "out.png")), expected)
+
+
+def test_threads_bound_the_openvino_runtime_and_keep_the_result():
+    pytest.importorskip("openvino")
+    from super_resolution_gans.inference import predictor_for
+
+    network = SRVGGNetCompact(num_feat=8, num_conv=2)
+    image = np.random.default_rng(2).integers(0, 256, (11, 9, 3), dtype=np.uint8)
+    _, all_cores = Upscaler(network, runtime="openvino").upscale(image)
+    _, one_core = Upscaler(network, runtime="openvino", threads=1).upscale(image)
+    np.testing.assert_array_equal(one_core, all_cores)
+    predictor = predictor_for(network, runtime="openvino", threads=1)
+    assert predictor._config["INFERENCE_NUM_THREADS"] == 1
+    assert "INFERENCE_NUM_THREADS" not in predictor_for(network, runtime="openvino")._config
