@@ -7,7 +7,8 @@ import stat
 
 import pytest
 
-from super_resolution_gans.io.atomic import atomic_path, atomic_write
+from super_resolution_gans.io.atomic import atomic_path, atomic_write, current_umask
+from super_resolution_gans.validation import ArgumentError
 
 
 def test_write_replaces_the_file_in_one_step(tmp_path):
@@ -61,6 +62,32 @@ def test_a_folder_replaces_a_folder(tmp_path):
     assert os.listdir(tmp_path) == ["saved_model"]
 
 
+def test_a_new_folder_gets_the_usual_permissions(tmp_path):
+    with atomic_path(tmp_path / "saved_model", directory=True) as temporary:
+        assert stat.S_IMODE(temporary.stat().st_mode) == 0o700  # private while written
+    mode = stat.S_IMODE((tmp_path / "saved_model").stat().st_mode)
+    assert mode == 0o777 & ~current_umask()
+
+
+def test_companion_files_replace_theirs_first_and_go_on_errors(tmp_path):
+    """OpenVINO writes `model.bin` beside `model.xml`: both land, or neither."""
+    target = tmp_path / "model.xml"
+    with atomic_path(target, companions=(".bin",)) as temporary:
+        temporary.write_text("<xml/>")
+        temporary.with_suffix(".bin").write_bytes(b"weights")
+    assert target.read_text() == "<xml/>" and (tmp_path / "model.bin").read_bytes() == b"weights"
+    with pytest.raises(RuntimeError, match="halfway"), atomic_path(
+        target, companions=(".bin",)
+    ) as temporary:
+        temporary.with_suffix(".bin").write_bytes(b"partial")
+        raise RuntimeError("halfway")
+    assert sorted(os.listdir(tmp_path)) == ["model.bin", "model.xml"]
+    assert (tmp_path / "model.bin").read_bytes() == b"weights"
+
+
 def test_reading_modes_are_refused(tmp_path):
-    with pytest.raises(ValueError, match="writing mode"), atomic_write(tmp_path / "a", "r"):
+    with pytest.raises(ArgumentError, match="writing mode") as caught, atomic_write(
+        tmp_path / "a", "r"
+    ):
         pass
+    assert caught.value.argument == "mode"

@@ -5,9 +5,12 @@ import logging
 import numpy as np
 import pytest
 import tensorflow as tf
-from PIL import Image
+from PIL import Image, ImageOps
 
 from super_resolution_gans.data import make_dataset
+from super_resolution_gans.data.transforms import decode
+from super_resolution_gans.io.decode import read_image
+from super_resolution_gans.validation import ArgumentError
 
 SCALE, CROP, LR_CROP = 4, 16, 4
 SMALL = dict(scale=SCALE, crop_size=CROP, batch_size=2, patches_per_image=4, shuffle_buffer=8)
@@ -284,3 +287,68 @@ def test_degradation_arguments_are_checked(photos, tmp_path):
         make_dataset(folder, crop_size=16, degradation="photo")
     with pytest.raises(ValueError, match="one of"):
         make_dataset(folder, degradation="jpeg")
+
+
+def _rotated_jpeg(path, pixels, orientation=6):
+    """A JPEG storing ``pixels`` with an EXIF orientation tag (6: shown turned clockwise)."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(pixels).save(path, exif=exif, quality=95)
+
+
+def test_training_decodes_with_the_inference_decoder(tmp_path):
+    """EXIF orientation and 16 bits are handled in training exactly as `read_image` does."""
+    rng = np.random.default_rng(0)
+    stored = _photo(10, height=48, width=64)
+    _rotated_jpeg(tmp_path / "a_rotated.jpg", stored)
+    color16 = rng.integers(0, 65536, (48, 64, 3), dtype=np.uint16)
+    (tmp_path / "b_color16.png").write_bytes(tf.io.encode_png(color16).numpy())
+    gray16 = rng.integers(0, 65536, (48, 64), dtype=np.uint16)
+    Image.fromarray(gray16).save(tmp_path / "c_gray16.png")
+    names = ["a_rotated.jpg", "b_color16.png", "c_gray16.png"]
+    upright = np.asarray(ImageOps.exif_transpose(Image.open(tmp_path / names[0])))
+    eight = np.round(color16 / 257).astype(np.uint8)
+    expected = {
+        "a_rotated.jpg": upright,  # 64x48, turned as displayed
+        "b_color16.png": eight,  # 16 bits rounded to 8, as inference's 8-bit view
+        "c_gray16.png": np.repeat(np.round(gray16 / 257).astype(np.uint8)[..., None], 3, -1),
+    }
+    assert upright.shape == (64, 48, 3)
+
+    ds = make_dataset(tmp_path, training=False, crop_size=None, batch_size=1)
+    whole = [hr[0].astype(np.uint8) for _, hr in ds.as_numpy_iterator()]
+    paths = tf.data.Dataset.from_tensor_slices([str(tmp_path / name) for name in names])
+    mapped = list(paths.map(decode, num_parallel_calls=3).as_numpy_iterator())
+    for name, from_pipeline, from_decode in zip(names, whole, mapped, strict=True):
+        inference = read_image(tmp_path / name)  # what prediction reads: uint8 or uint16
+        if inference.dtype == np.uint16:
+            inference = np.round(inference / 257).astype(np.uint8)
+        if inference.ndim == 2:
+            inference = np.repeat(inference[..., None], 3, -1)
+        np.testing.assert_array_equal(inference, expected[name], err_msg=name)
+        np.testing.assert_array_equal(from_pipeline, expected[name], err_msg=name)
+        np.testing.assert_array_equal(from_decode, expected[name], err_msg=name)
+
+def test_sizes_are_checked_upright(tmp_path):
+    """A portrait photo stored sideways (EXIF 6) is checked and cropped at its upright size."""
+    _rotated_jpeg(tmp_path / "portrait.jpg", _photo(11, height=24, width=64))  # upright 64x24
+    with pytest.raises(ValueError, match=r"portrait.jpg \(24x64\)"):
+        make_dataset(tmp_path, crop_size=32)
+    [(lr, hr)] = make_dataset(tmp_path, training=False, crop_size=None, batch_size=1)
+    assert hr.shape == (1, 64, 24, 3) and lr.shape == (1, 16, 6, 3)
+
+
+def test_argument_errors_name_the_argument(photos):
+    folder, _ = photos
+    for kwargs, argument in [
+        (dict(batch_size=0), "batch_size"),
+        (dict(crop_size=18), "crop_size"),
+        (dict(repeat=0), "repeat"),
+        (dict(seed=-1), "seed"),
+        (dict(lr_dir=folder, degradation="photo"), "degradation"),
+        (dict(degradation="jpeg"), "degradation"),
+        (dict(crop_size=128), "crop_size"),  # larger than the images
+    ]:
+        with pytest.raises(ArgumentError) as caught:
+            make_dataset(folder, **kwargs)
+        assert caught.value.argument == argument, kwargs

@@ -13,10 +13,9 @@ from super_resolution_gans.data.degradation import (
     DEGRADATION_PRESETS,
     Degradation,
     DegradationOrder,
-    degrade,
     get_degradation,
 )
-from super_resolution_gans.data.degradation_ops import gaussian_kernel, jpeg_compress
+from super_resolution_gans.data.degradation_ops import degrade, gaussian_kernel, jpeg_compress
 from super_resolution_gans.data.fixed_degradation import (
     apply_fixed_degradation,
     parse_fixed_degradation,

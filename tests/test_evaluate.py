@@ -10,8 +10,8 @@ import tensorflow as tf
 from PIL import Image
 
 from super_resolution_gans import build_generator, save_generator
-from super_resolution_gans.evaluation import evaluate
 from super_resolution_gans.cli.evaluate import main
+from super_resolution_gans.evaluation import evaluate
 from super_resolution_gans.evaluation.metrics import psnr_y
 
 
@@ -70,9 +70,9 @@ def test_cli_prints_the_table_and_writes_json_csv_and_strips(
     hr_folder, bicubic_like_generator, tmp_path, capsys
 ):
     model = save_generator(bicubic_like_generator, tmp_path / "g.keras")
-    code = main(["--modelPath", str(model), "--hr", str(hr_folder), "--json",
+    code = main(["--model-path", str(model), "--hr-dir", str(hr_folder), "--json",
                  str(tmp_path / "r.json"), "--csv", str(tmp_path / "r.csv"),
-                 "--comparisonDir", str(tmp_path / "strips"), "--compare", "a.png", "--quiet"])
+                 "--comparison-dir", str(tmp_path / "strips"), "--compare", "a.png", "--quiet"])
     assert code == 0
     out = capsys.readouterr().out
     assert "a.png" in out and "PSNR gain over bicubic" in out
@@ -93,13 +93,54 @@ def test_paired_lr_folder_is_used_and_checked(hr_folder, bicubic_like_generator,
     report = evaluate(bicubic_like_generator, hr_folder, lr_dir=lr_folder, progress=False)
     assert len(report.images) == 2
     Image.new("RGB", (5, 5)).save(lr_folder / "a.png")
-    with pytest.raises(ValueError, match="a.png: LR size 5x5 is not the HR size 80x64"):
-        evaluate(bicubic_like_generator, hr_folder, lr_dir=lr_folder, progress=False)
+    report = evaluate(bicubic_like_generator, hr_folder, lr_dir=lr_folder, progress=False)
+    assert [score.name for score in report.images] == ["b.png"]  # a wrong pair stops nothing
+    (failure,) = report.failures
+    assert failure.name == "a.png"
+    assert failure.reason.endswith("a.png: LR size 5x5 is not the HR size 80x64 divided by 4")
+
+
+def test_cli_reads_the_lr_dir_and_refuses_the_old_flag_names(
+    hr_folder, bicubic_like_generator, tmp_path, capsys
+):
+    lr_folder = tmp_path / "lr"
+    lr_folder.mkdir()
+    for name in ("a.png", "b.png"):
+        hr = Image.open(hr_folder / name)
+        hr.resize((hr.width // 4, hr.height // 4), Image.BICUBIC).save(lr_folder / name)
+    model = save_generator(bicubic_like_generator, tmp_path / "g.keras")
+    argv = ["--model-path", str(model), "--hr-dir", str(hr_folder), "--quiet"]
+    assert main([*argv, "--lr-dir", str(lr_folder)]) == 0
+    assert "b.png" in capsys.readouterr().out
+    # `--lr` is train's learning rate; evaluate's 0.1 names are gone, and no flag is a prefix.
+    for old in (["--lr", str(lr_folder)], ["--hr", str(hr_folder)], ["--modelPath", str(model)],
+                ["--model", str(model)], ["--tileSize", "0"], ["--comparisonDir", "x"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main([*argv, *old])
+        assert exit_info.value.code == 2, old
+        assert "unrecognized arguments" in capsys.readouterr().err
+
+
+def test_cli_scores_the_good_images_and_exits_1_listing_the_bad_ones(
+    hr_folder, bicubic_like_generator, tmp_path, capsys
+):
+    folder = tmp_path / "hr"
+    folder.mkdir()
+    (folder / "a.png").write_bytes((hr_folder / "a.png").read_bytes())
+    (folder / "broken.png").write_bytes(b"not an image")
+    model = save_generator(bicubic_like_generator, tmp_path / "g.keras")
+    code = main(["--model-path", str(model), "--hr-dir", str(folder), "--json",
+                 str(tmp_path / "r.json"), "--quiet"])
+    assert code == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "error: 1 of 2 images failed:" and err[1].startswith("broken.png: ")
+    assert [image["name"] for image in json.loads((tmp_path / "r.json").read_text())["images"]] \
+        == ["a.png"]
 
 
 def test_cli_errors_are_one_line_and_exit_1(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
-    assert main(["--hr", str(tmp_path / "empty"), "--modelPath", "x.keras", "--quiet"]) == 1
+    assert main(["--hr-dir", str(tmp_path / "empty"), "--model-path", "x.keras", "--quiet"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:")
 
@@ -125,7 +166,7 @@ def test_detail_of_bicubic_is_far_below_the_original(hr_folder, bicubic_like_gen
 
 
 def test_bad_degrade_spec_is_one_line_before_any_work(hr_folder, capsys):
-    assert main(["--hr", str(hr_folder), "--degrade", "jpeg:200", "--modelPath",
+    assert main(["--hr-dir", str(hr_folder), "--degrade", "jpeg:200", "--model-path",
                  "no_such_model.keras"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: degradation 'jpeg:200'") and "\n" not in err

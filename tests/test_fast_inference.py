@@ -11,7 +11,6 @@ import tensorflow as tf
 from helpers import randomize_weights
 
 from super_resolution_gans import build_generator, save_generator
-from super_resolution_gans.models import inference_copy
 from super_resolution_gans.inference import (
     predictor_for,
     resolve_runtime,
@@ -19,7 +18,7 @@ from super_resolution_gans.inference import (
     stages_for,
     upscale_rgb,
 )
-from super_resolution_gans.models import build_seed_generator, wrap_signed_range
+from super_resolution_gans.models import build_seed_generator, inference_copy, wrap_signed_range
 
 
 @pytest.fixture(scope="module")

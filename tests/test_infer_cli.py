@@ -60,19 +60,19 @@ def read_png(path: Path) -> np.ndarray:
 def test_file_in_file_out(tmp_path, tiny_generator_file, capsys):
     source = save_image(random_rgb(), tmp_path / "in.png")
     output = tmp_path / "results" / "out.png"  # the folder is created
-    code, stderr = run_cli(capsys, "--inputPath", source, "--outputPath", output,
-                           "--modelPath", tiny_generator_file, "--quiet")
+    code, stderr = run_cli(capsys, "--input-path", source, "--output-path", output,
+                           "--model-path", tiny_generator_file, "--quiet")
     assert code == 0, stderr
     assert stderr == ""
     _, expected = SRGAN_predict(source, tiny_generator_file)
     np.testing.assert_array_equal(read_png(output), expected)
 
 
-def test_kebab_aliases_and_tiling_flags(tmp_path, tiny_generator_file, capsys):
+def test_predecessor_camel_case_flags_and_tiling(tmp_path, tiny_generator_file, capsys):
     source = save_image(random_rgb(20, 30), tmp_path / "in.png")
     output = tmp_path / "out.png"
-    code, stderr = run_cli(capsys, "--input-path", source, "--output-path", output,
-                           "--model-path", tiny_generator_file, "--tileSize", 8,
+    code, stderr = run_cli(capsys, "--inputPath", source, "--outputPath", output,
+                           "--modelPath", tiny_generator_file, "--tileSize", 8,
                            "--tileBatchSize", 3, "-q")
     assert code == 0, stderr
     _, whole = SRGAN_predict(source, tiny_generator_file, tile_size=0)
@@ -82,8 +82,8 @@ def test_kebab_aliases_and_tiling_flags(tmp_path, tiny_generator_file, capsys):
 def test_predecessor_keras2_model_file_works(tmp_path, capsys):
     source = save_image(random_rgb(40, 56), tmp_path / "in.png")
     output = tmp_path / "out.png"
-    code, stderr = run_cli(capsys, "--inputPath", source, "--outputPath", output,
-                           "--modelPath", SEED_FULL_MODEL, "--quiet")
+    code, stderr = run_cli(capsys, "--input-path", source, "--output-path", output,
+                           "--model-path", SEED_FULL_MODEL, "--quiet")
     assert code == 0, stderr
     assert read_png(output).shape == (160, 224, 3)
 
@@ -92,8 +92,8 @@ def test_url_input(tmp_path, tiny_generator_file, http_server, capsys):
     image = random_rgb()
     url = http_server.add("/photo.png", png_bytes(image))
     output = tmp_path / "out.png"
-    code, stderr = run_cli(capsys, "--inputPath", url, "--outputPath", output,
-                           "--modelPath", tiny_generator_file, "--quiet")
+    code, stderr = run_cli(capsys, "--input-path", url, "--output-path", output,
+                           "--model-path", tiny_generator_file, "--quiet")
     assert code == 0, stderr
     _, expected = SRGAN_predict(image, tiny_generator_file)
     np.testing.assert_array_equal(read_png(output), expected)
@@ -111,8 +111,8 @@ def test_folder_with_a_bad_image_writes_the_others_and_lists_it(
     (folder / "sub").mkdir()
     save_image(random_rgb(), folder / "sub" / "nested.png")  # not recursive
     output = tmp_path / "out"
-    code, stderr = run_cli(capsys, "--inputPath", folder, "--outputPath", output,
-                           "--modelPath", tiny_generator_file, "--quiet")
+    code, stderr = run_cli(capsys, "--input-path", folder, "--output-path", output,
+                           "--model-path", tiny_generator_file, "--quiet")
     assert code == 1
     assert sorted(p.name for p in output.iterdir()) == ["a.png", "b.JPG"]
     assert read_png(output / "a.png").shape == (40, 56, 3)
@@ -125,19 +125,20 @@ def test_folder_with_a_bad_image_writes_the_others_and_lists_it(
 
 def test_folder_of_good_images_exits_0_and_loads_the_model_once(tmp_path, tiny_generator_file,
                                                                capsys, monkeypatch):
-    from super_resolution_gans.cli import infer
+    from super_resolution_gans.io import model_io
 
     folder = tmp_path / "photos"
     folder.mkdir()
     for name in ("x.png", "y.tif", "z.bmp"):
         save_image(random_rgb(), folder / name)
     loads = []
-    real_load_generator = infer.load_generator
+    real_load_generator = model_io.load_generator
     monkeypatch.setattr(
-        infer, "load_generator", lambda model, **kwargs: loads.append(model) or real_load_generator(model, **kwargs)
+        model_io, "load_generator",
+        lambda model, **kwargs: loads.append(model) or real_load_generator(model, **kwargs),
     )
-    code, stderr = run_cli(capsys, "--inputPath", folder, "--outputPath", tmp_path / "out",
-                           "--modelPath", tiny_generator_file, "--quiet")
+    code, stderr = run_cli(capsys, "--input-path", folder, "--output-path", tmp_path / "out",
+                           "--model-path", tiny_generator_file, "--quiet")
     assert code == 0, stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["x.png", "y.tif", "z.bmp"]
     assert loads == [str(tiny_generator_file)]
@@ -146,8 +147,8 @@ def test_folder_of_good_images_exits_0_and_loads_the_model_once(tmp_path, tiny_g
 def test_folder_output_may_not_be_the_input_folder(tmp_path, tiny_generator_file, capsys):
     save_image(random_rgb(), tmp_path / "a.png")
     before = (tmp_path / "a.png").read_bytes()
-    code, stderr = run_cli(capsys, "--inputPath", tmp_path, "--outputPath", tmp_path,
-                           "--modelPath", tiny_generator_file, "--quiet")
+    code, stderr = run_cli(capsys, "--input-path", tmp_path, "--output-path", tmp_path,
+                           "--model-path", tiny_generator_file, "--quiet")
     assert code == 1
     assert_one_error_line(stderr, "input folder")
     assert (tmp_path / "a.png").read_bytes() == before
@@ -155,8 +156,8 @@ def test_folder_output_may_not_be_the_input_folder(tmp_path, tiny_generator_file
 
 def test_empty_folder_is_an_error(tmp_path, tiny_generator_file, capsys):
     (tmp_path / "empty").mkdir()
-    code, stderr = run_cli(capsys, "--inputPath", tmp_path / "empty", "--outputPath",
-                           tmp_path / "out", "--modelPath", tiny_generator_file, "--quiet")
+    code, stderr = run_cli(capsys, "--input-path", tmp_path / "empty", "--output-path",
+                           tmp_path / "out", "--model-path", tiny_generator_file, "--quiet")
     assert code == 1
     assert_one_error_line(stderr, str(tmp_path / "empty"), "no image files")
     assert not (tmp_path / "out").exists()
@@ -186,31 +187,31 @@ def truncated_png() -> bytes:
 
 # Each case: (files to create in tmp_path, extra argv, substrings of the one stderr line).
 ERROR_CASES = {
-    "missing input": ({}, ["--inputPath", "{tmp}/missing.png"], ["missing.png", "not found"]),
-    "zero-byte file": ({"empty.png": b""}, ["--inputPath", "{tmp}/empty.png"],
+    "missing input": ({}, ["--input-path", "{tmp}/missing.png"], ["missing.png", "not found"]),
+    "zero-byte file": ({"empty.png": b""}, ["--input-path", "{tmp}/empty.png"],
                        ["empty.png", "empty"]),
-    "not an image": ({"text.png": b"hello, world\n" * 10}, ["--inputPath", "{tmp}/text.png"],
+    "not an image": ({"text.png": b"hello, world\n" * 10}, ["--input-path", "{tmp}/text.png"],
                      ["text.png", "not a readable image"]),
-    "truncated png": ({"cut.png": truncated_png()}, ["--inputPath", "{tmp}/cut.png"],
+    "truncated png": ({"cut.png": truncated_png()}, ["--input-path", "{tmp}/cut.png"],
                       ["cut.png", "truncated"]),
     "decompression bomb": ({"big.png": png_bytes(random_rgb(40, 56))},
-                           ["--inputPath", "{tmp}/big.png", "--maxPixels", "1000"],
-                           ["big.png", "decompression bomb", "--maxPixels"]),
-    "missing model": ({}, ["--modelPath", "{tmp}/nope.keras"], ["nope.keras", "not found"]),
-    "garbage .keras": ({"bad.keras": os.urandom(2000)}, ["--modelPath", "{tmp}/bad.keras"],
+                           ["--input-path", "{tmp}/big.png", "--max-pixels", "1000"],
+                           ["big.png", "decompression bomb", "--max-pixels"]),
+    "missing model": ({}, ["--model-path", "{tmp}/nope.keras"], ["nope.keras", "not found"]),
+    "garbage .keras": ({"bad.keras": os.urandom(2000)}, ["--model-path", "{tmp}/bad.keras"],
                        ["bad.keras", "not a .keras file"]),
-    "garbage .h5": ({"bad.h5": b"\x00" * 100}, ["--modelPath", "{tmp}/bad.h5"],
+    "garbage .h5": ({"bad.h5": b"\x00" * 100}, ["--model-path", "{tmp}/bad.h5"],
                     ["bad.h5", "not a readable"]),
-    "model with a Lambda layer": ({"lambda.h5": "lambda"}, ["--modelPath", "{tmp}/lambda.h5"],
+    "model with a Lambda layer": ({"lambda.h5": "lambda"}, ["--model-path", "{tmp}/lambda.h5"],
                                   ["lambda.h5", "Lambda"]),
-    "model of another layout": ({"dense.h5": "dense"}, ["--modelPath", "{tmp}/dense.h5"],
+    "model of another layout": ({"dense.h5": "dense"}, ["--model-path", "{tmp}/dense.h5"],
                                 ["dense.h5", "unknown model layout"]),
-    "ftp model URL": ({}, ["--modelPath", "ftp://example.com/model.keras"], ["ftp://", "http"]),
-    "ftp input": ({}, ["--inputPath", "ftp://example.com/a.png"], ["ftp://example.com/a.png"]),
-    "file input URL": ({}, ["--inputPath", "file:///etc/hostname"], ["file:///etc/hostname"]),
-    "bad output extension": ({}, ["--outputPath", "{tmp}/out/result.txt"],
+    "ftp model URL": ({}, ["--model-path", "ftp://example.com/model.keras"], ["ftp://", "http"]),
+    "ftp input": ({}, ["--input-path", "ftp://example.com/a.png"], ["ftp://example.com/a.png"]),
+    "file input URL": ({}, ["--input-path", "file:///etc/hostname"], ["file:///etc/hostname"]),
+    "bad output extension": ({}, ["--output-path", "{tmp}/out/result.txt"],
                              ["result.txt", "extension"]),
-    "output is a folder": ({}, ["--outputPath", "{tmp}"], ["is a folder"]),
+    "output is a folder": ({}, ["--output-path", "{tmp}"], ["is a folder"]),
 }
 
 
@@ -224,8 +225,9 @@ def test_errors_exit_1_with_one_line_and_no_output(case, tmp_path, tiny_generato
         else:
             (tmp_path / name).write_bytes(content)
     save_image(random_rgb(), tmp_path / "good.png")
-    argv = {"--inputPath": str(tmp_path / "good.png"), "--outputPath": str(tmp_path / "out/sr.png"),
-            "--modelPath": str(tiny_generator_file)}
+    argv = {"--input-path": str(tmp_path / "good.png"),
+            "--output-path": str(tmp_path / "out/sr.png"),
+            "--model-path": str(tiny_generator_file)}
     for flag, value in zip(extra[::2], extra[1::2], strict=True):
         argv[flag] = value.format(tmp=tmp_path)
     before = sorted(p.name for p in tmp_path.iterdir())
@@ -242,22 +244,22 @@ def test_errors_exit_1_with_one_line_and_no_output(case, tmp_path, tiny_generato
         ({"status": 404}, [], ["404"]),
         ({"delay": 3.0}, ["--timeout", "0.3"], ["timed out"]),
         ({"body": b"<html>not an image</html>"}, [], ["not a readable image"]),
-        ({"body": png_bytes(random_rgb(40, 40))}, ["--maxBytes", "200"],
-         ["200-byte cap", "--maxBytes"]),
+        ({"body": png_bytes(random_rgb(40, 40))}, ["--max-bytes", "200"],
+         ["200-byte cap", "--max-bytes"]),
     ],
     ids=["404", "timeout", "not-an-image", "too-large"],
 )
 def test_url_errors(route, extra, expected, tmp_path, tiny_generator_file, http_server, capsys):
     url = http_server.add("/photo.png", **route)
     output = tmp_path / "sr.png"
-    code, stderr = run_cli(capsys, "--inputPath", url, "--outputPath", output,
-                           "--modelPath", tiny_generator_file, "--quiet", *extra)
+    code, stderr = run_cli(capsys, "--input-path", url, "--output-path", output,
+                           "--model-path", tiny_generator_file, "--quiet", *extra)
     assert code == 1
     assert_one_error_line(stderr, url, *expected)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_missing_shipped_model_points_to_modelPath(tmp_path, capsys, monkeypatch):  # noqa: N802
+def test_missing_shipped_model_points_to_the_model_flag(tmp_path, capsys, monkeypatch):
     import dataclasses
 
     from super_resolution_gans.io import weights
@@ -266,9 +268,10 @@ def test_missing_shipped_model_points_to_modelPath(tmp_path, capsys, monkeypatch
     missing = dataclasses.replace(entry, package_file="pretrained/absent_for_this_test.keras")
     monkeypatch.setitem(weights.PRETRAINED, weights.DEFAULT_MODEL, missing)
     source = save_image(random_rgb(), tmp_path / "in.png")
-    code, stderr = run_cli(capsys, "--inputPath", source, "--outputPath", tmp_path / "o.png", "-q")
+    code, stderr = run_cli(capsys, "--input-path", source, "--output-path", tmp_path / "o.png",
+                           "-q")
     assert code == 1
-    assert_one_error_line(stderr, weights.DEFAULT_MODEL, "--modelPath")
+    assert_one_error_line(stderr, weights.DEFAULT_MODEL, "--model")
     assert not (tmp_path / "o.png").exists()
 
 
@@ -276,10 +279,12 @@ def test_missing_shipped_model_points_to_modelPath(tmp_path, capsys, monkeypatch
     "argv",
     [
         [],
-        ["--inputPath", "a.png"],
-        ["--inputPath", "a.png", "--outputPath", "b.png", "--tileSize", "-1"],
-        ["--inputPath", "a.png", "--outputPath", "b.png", "--tileBatchSize", "0"],
-        ["--inputPath", "a.png", "--outputPath", "b.png", "--timeout", "zero"],
+        ["--input-path", "a.png"],
+        ["--input-path", "a.png", "--output-path", "b.png", "--tile-size", "-1"],
+        ["--input-path", "a.png", "--output-path", "b.png", "--tile-batch-size", "0"],
+        ["--input-path", "a.png", "--output-path", "b.png", "--timeout", "zero"],
+        ["--input-path", "a.png", "--output-path", "b.png", "--jpeg-quality", "0"],
+        ["--input-path", "a.png", "--output-path", "b.png", "--quiet", "--verbose"],
     ],
 )
 def test_usage_errors_exit_2(argv, capsys):
@@ -287,6 +292,26 @@ def test_usage_errors_exit_2(argv, capsys):
         main(argv)
     assert exit_info.value.code == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_jpeg_quality_reaches_the_jpeg_file(tmp_path, tiny_generator_file, capsys):
+    source = save_image(random_rgb(24, 32), tmp_path / "in.png")
+    sizes = {}
+    for quality in (10, 95):
+        output = tmp_path / f"q{quality}.jpg"
+        code, stderr = run_cli(capsys, "--input-path", source, "--output-path", output,
+                               "--model-path", tiny_generator_file, "--jpeg-quality", quality, "-q")
+        assert code == 0, stderr
+        sizes[quality] = output.stat().st_size
+    assert sizes[10] < sizes[95] / 2
+
+
+def test_list_models_needs_no_other_flag(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--list-models"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "srresnet_x4" in out and "realsr_x4" in out
 
 
 def test_every_flag_has_help():

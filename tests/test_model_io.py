@@ -98,7 +98,7 @@ def test_keras_file_reloads_in_safe_mode_in_a_fresh_process(
     np.save(tmp_path / "x.npy", lr_batch)
     code = (
         "import sys\n"
-        "import numpy as np, keras, super_resolution_gans\n"
+        "import numpy as np, keras, super_resolution_gans.models\n"
         "m = keras.models.load_model(sys.argv[1], safe_mode=True)\n"
         "y = keras.ops.convert_to_numpy(m(np.load(sys.argv[2]), training=False))\n"
         "y = y.astype('float64')\n"

@@ -115,8 +115,8 @@ def test_generator_file_works_with_infer_cli(srresnet_run, data, tmp_path):
 
     run, _ = srresnet_run
     output = tmp_path / "photo0_x4.png"
-    code = infer.main(["--inputPath", str(data / "photo0.png"), "--outputPath", str(output),
-                       "--modelPath", str(run / "generator.keras"), "--quiet"])
+    code = infer.main(["--input-path", str(data / "photo0.png"), "--output-path", str(output),
+                       "--model-path", str(run / "generator.keras"), "--quiet"])
     assert code == 0
     with Image.open(data / "photo0.png") as lr, Image.open(output) as sr:
         assert sr.size == (lr.width * 4, lr.height * 4)
@@ -309,15 +309,3 @@ def test_degraded_srgan_mse_run_records_its_data_and_loss(data, tmp_path):
     assert metadata["degradation"]["clean_probability"] == 0.2
     # Resuming with another degradation would mix two training distributions: refused.
     assert main([*argv, "--degradation", "realesrgan"]) == 1
-
-
-def test_runs_recorded_before_the_degradation_flag_still_resume(srresnet_run, caplog):
-    run, argv = srresnet_run
-    record_path = run / "run.json"
-    record = json.loads(record_path.read_text())
-    for key in ("degradation", "content_loss"):
-        record["architecture"].pop(key)
-    record_path.write_text(json.dumps(record))
-    caplog.set_level(logging.INFO, logger="super_resolution_gans.training")
-    assert main(argv) == 0
-    assert "resumed from step 4" in caplog.text

@@ -34,3 +34,54 @@ def test_source_error_keeps_the_name_apart_from_the_reason():
     assert isinstance(err, ValueError)
     assert (str(err), err.source, err.reason, err.argument) == (
         "'a.png' is too large", "'a.png'", "is too large", "max_pixels")
+
+
+def _export(path, format):
+    from super_resolution_gans.inference.export import export_generator
+
+    return export_generator(None, path, format=format)  # arguments are checked first
+
+
+def _degradation(**ranges):
+    from super_resolution_gans.data.degradation import Degradation
+
+    return Degradation(**ranges)
+
+
+def _order(**ranges):
+    from super_resolution_gans.data.degradation import DegradationOrder
+
+    return DegradationOrder(**ranges)
+
+
+def _preset(name):
+    from super_resolution_gans.data.degradation import get_degradation
+
+    return get_degradation(name)
+
+
+def _fixed(spec):
+    from super_resolution_gans.data.fixed_degradation import parse_fixed_degradation
+
+    return parse_fixed_degradation(spec)
+
+
+@pytest.mark.parametrize(
+    "call, argument",
+    [
+        (lambda: _export("g.onnx", "keras2"), "format"),
+        (lambda: _export("g.tflite", "onnx"), "path"),
+        (lambda: _degradation(clean_probability=2), "clean_probability"),
+        (lambda: _degradation(blur_kernel_size=4), "blur_kernel_size"),
+        (lambda: _order(jpeg_quality=(0, 90)), "jpeg_quality"),
+        (lambda: _order(noise_sigma=(5, 1)), "noise_sigma"),
+        (lambda: _preset("jpeg"), "degradation"),
+        (lambda: _fixed("blur:1"), "spec"),
+    ],
+)
+def test_argument_checks_of_the_library_are_one_family(call, argument):
+    """Beyond `check_int`: every argument check raises `ArgumentError` naming its argument
+    (make_dataset, the io functions and atomic writes are checked in their own tests)."""
+    with pytest.raises(ArgumentError) as caught:
+        call()
+    assert caught.value.argument == argument

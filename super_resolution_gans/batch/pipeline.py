@@ -6,11 +6,15 @@ import dataclasses
 import logging
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..io.decode import DEFAULT_MAX_PIXELS
+from ..io.write import DEFAULT_JPEG_QUALITY
+from ..validation import check_int
 from . import storage
 from .worker import BatchWorker
+
+if TYPE_CHECKING:
+    from ..inference.upscaler import UpscaleOptions
 
 logger = logging.getLogger(__name__)
 
@@ -23,9 +27,10 @@ class BatchReport:
     """What a batch run did.
 
     Attributes:
-        rows: one manifest row per input image, sorted by input: `input`, `output`, `status`
-            (one of `STATUSES`), `error` (empty unless failed) and `seconds`.
-        manifest: where the manifest (JSON lines of `rows`) was written.
+        rows: one manifest row per input image, sorted by input: `input`, `output` (empty when
+            failed), `status` (one of `STATUSES`), `error` (empty unless failed: the file and the
+            reason) and `seconds`.
+        manifest: where the manifest (JSON lines of `rows`, then `summary`) was written.
         seconds: wall-clock time of the whole run, Ray startup included.
     """
 
@@ -42,6 +47,17 @@ class BatchReport:
         """The rows of the images that failed."""
         return [row for row in self.rows if row["status"] == "error"]
 
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The manifest's last line: inputs, the count of each status, and the run's seconds.
+
+        Example:
+        >>> BatchReport([{"status": "ok"}, {"status": "error"}], "m.jsonl", 2.5).summary
+        {'inputs': 2, 'ok': 1, 'skipped': 0, 'error': 1, 'seconds': 2.5}
+        """
+        counts = {status: self.count(status) for status in STATUSES}
+        return {"inputs": len(self.rows), **counts, "seconds": round(self.seconds, 3)}
+
 
 def upscale_dataset(
     input_uri: str | os.PathLike,
@@ -52,11 +68,8 @@ def upscale_dataset(
     address: str | None = None,
     num_cpus: int | None = None,
     num_gpus: float | None = None,
-    tile_size: int | None = None,
-    tile_overlap: int | None = None,
-    runtime: str = "auto",
-    precision: str = "float32",
-    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    options: UpscaleOptions | None = None,
+    jpeg_quality: int = DEFAULT_JPEG_QUALITY,
     manifest_uri: str | os.PathLike | None = None,
     progress: bool = False,
 ) -> BatchReport:
@@ -64,12 +77,18 @@ def upscale_dataset(
 
     Images are found recursively (by extension, hidden files skipped) and written under the same
     relative path and name. Each of `num_workers` Ray actors loads the generator once and runs
-    the library's fast path with seamless tiling. Runs are resumable: an image whose output
-    already exists and decodes is skipped. Outputs and the manifest are written atomically. A
-    bad image is reported in the manifest (status `error`) and does not stop the others.
+    the library's fast path with seamless tiling. A bad image is reported in the manifest
+    (status `error`) and does not stop the others.
+
+    Runs survive being killed, even by SIGKILL: outputs are written atomically, and each image's
+    manifest row is appended to the manifest and flushed to disk as soon as the image is done,
+    before its worker takes the next one, so every output on disk has its row. Rerunning skips
+    every image whose output exists and decodes (and removes temporary files an interrupted
+    write left); at the end the manifest is rewritten, atomically, as one row per input and a
+    last line `{"summary": {...}}`.
 
     Ray: with `address` the run joins that cluster; otherwise it uses the Ray already started
-    in this process, or starts a local one (`num_cpus` CPUs, default all, no dashboard) and
+    in this process, or starts a local one (`num_cpus` CPUs, no dashboard) and
     shuts it down afterwards. Each worker asks for `num_gpus` GPUs: by default 1 when the
     cluster has GPUs, else none.
 
@@ -80,11 +99,15 @@ def upscale_dataset(
             the shipped weights. Workers load it themselves, so a file must be readable there.
         num_workers: Ray actors, each with its own copy of the generator.
         address: an existing Ray cluster (`"auto"`, `"ray://head:10001"`); None for local Ray.
-        num_cpus: CPUs of the local Ray (ignored with `address`); each worker gets its share.
+        num_cpus: CPUs of the local Ray (ignored with `address`; default: the CPUs this process
+            may run on); each worker gets its share, and TensorFlow in it that many threads.
         num_gpus: GPUs per worker; None to decide from the cluster's resources.
-        tile_size, tile_overlap, runtime, precision: see `upscale_rgb`.
-        max_pixels: decompression-bomb limit per input image; None for no limit.
-        manifest_uri: where to write the manifest; default `manifest.jsonl` in `output_uri`.
+        options: how each image is super-resolved (`UpscaleOptions`: tiling, runtime,
+            precision, the decompression-bomb limit `max_pixels`); the defaults when None.
+        jpeg_quality: quality of JPEG outputs, 1 to 100.
+        manifest_uri: where to write the manifest (on a local disk, or on an object store,
+            where the rows of a run in progress are objects under `<manifest>.rows/`); default
+            `manifest.jsonl` in `output_uri`.
         progress: show Ray Data's progress bars.
 
     Returns:
@@ -102,11 +125,18 @@ def upscale_dataset(
     """
     if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 1:
         raise ValueError(f"num_workers must be a positive integer, got {num_workers!r}")
+    from ..inference.upscaler import UpscaleOptions  # TensorFlow: not at import
+
+    check_int("jpeg_quality", jpeg_quality, minimum=1, maximum=100)
+    options = options if options is not None else UpscaleOptions()
     start = time.perf_counter()
     input_uri, output_uri = os.fspath(input_uri), os.fspath(output_uri)
     files = _checked_inputs(input_uri, output_uri)
     _check_model(model)
     manifest = os.fspath(manifest_uri) if manifest_uri else _manifest_default(output_uri)
+    manifest_fs, manifest_path = storage.resolve(manifest)
+    _remove_partial_files(files, output_uri, manifest_fs, manifest_path)
+    storage.prepare_manifest(manifest_fs, manifest_path)
 
     import ray
 
@@ -114,18 +144,14 @@ def upscale_dataset(
     if started:
         _init_ray(address, num_cpus)
     try:
-        rows = _run(files, input_uri, output_uri, model, num_workers, num_gpus, progress, {
-            "tile_size": tile_size,
-            "tile_overlap": tile_overlap,
-            "runtime": runtime,
-            "precision": precision,
-            "max_pixels": max_pixels,
-        })
+        journal = manifest if "://" in manifest else manifest_path  # the same for every worker
+        rows = _run(files, input_uri, output_uri, journal, model, num_workers, num_gpus,
+                    progress, {"options": options, "jpeg_quality": jpeg_quality})
     finally:
         if started:
             ray.shutdown()
-    storage.write_manifest(*storage.resolve(manifest), rows)
     report = BatchReport(rows=rows, manifest=manifest, seconds=time.perf_counter() - start)
+    storage.write_manifest(manifest_fs, manifest_path, rows, report.summary)
     logger.info(
         "%d written, %d skipped, %d failed; manifest %s",
         report.count("ok"), report.count("skipped"), report.count("error"), manifest,
@@ -157,19 +183,51 @@ def _manifest_default(output_uri: str) -> str:
     return f"{output_uri.rstrip('/')}/{storage.MANIFEST_NAME}"
 
 
+def _remove_partial_files(
+    files: list[str], output_uri: str, manifest_fs: Any, manifest_path: str
+) -> None:
+    """Removes what an interrupted run's atomic writes left half done (never visible outputs)."""
+    removed = storage.remove_partial_outputs(*storage.resolve(output_uri), files)
+    folder, _, name = manifest_path.rpartition("/")
+    removed += storage.remove_partial_outputs(manifest_fs, folder or "/", [name])
+    if removed:
+        logger.info("removed %d temporary files of an interrupted run", len(removed))
+
+
 def _init_ray(address: str | None, num_cpus: int | None) -> None:
     import ray
 
     if address is not None:
         ray.init(address=address, log_to_driver=False)
     else:
-        ray.init(num_cpus=num_cpus or os.cpu_count(), include_dashboard=False, log_to_driver=False)
+        ray.init(num_cpus=num_cpus or _usable_cpus(), include_dashboard=False,
+                 log_to_driver=False)
+
+
+def _usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask; `os.cpu_count()` counts the
+    machine's, which oversubscribes a container or a `taskset`)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def _cpus_per_worker(num_workers: int) -> int:
+    """Each worker's share of the cluster's CPUs, at most what one node has (an actor runs on
+    one node; asking for more than any node has would never be scheduled)."""
+    import ray
+
+    total = int(ray.cluster_resources().get("CPU", 1))
+    per_node = [int(node["Resources"].get("CPU", 0)) for node in ray.nodes() if node["Alive"]]
+    largest = max(per_node, default=total) or total
+    return max(1, min(total // num_workers, largest))
 
 
 def _run(
     files: list[str],
     input_uri: str,
     output_uri: str,
+    manifest: str,
     model: str | os.PathLike | None,
     num_workers: int,
     num_gpus: float | None,
@@ -182,12 +240,12 @@ def _run(
     context.enable_progress_bars = progress
     resources = ray.cluster_resources()
     gpus = (1.0 if resources.get("GPU", 0) > 0 else 0.0) if num_gpus is None else num_gpus
-    cpus = max(1, int(resources.get("CPU", 1)) // num_workers)
+    cpus = _cpus_per_worker(num_workers)
     dataset = ray.data.from_items([{"path": path} for path in files])
     results = dataset.map_batches(
         BatchWorker,
         fn_constructor_args=(input_uri, output_uri, None if model is None else os.fspath(model)),
-        fn_constructor_kwargs={"threads": cpus, **options},
+        fn_constructor_kwargs={"manifest_uri": manifest, "threads": cpus, **options},
         batch_size=1,
         batch_format="numpy",
         compute=ray.data.ActorPoolStrategy(size=num_workers),

@@ -1,11 +1,15 @@
-"""Super-resolution CLI: `python -m super_resolution_gans.infer --inputPath IN --outputPath OUT`.
+"""Super-resolution CLI: `python -m super_resolution_gans.infer --input-path IN --output-path OUT`.
 
-Also installed as `srgan-infer`. `--inputPath` is an image file, an http(s) URL or a folder;
-for a folder every image in it (not in subfolders) is super-resolved into the `--outputPath`
+Also installed as `srgan-infer`. `--input-path` is an image file, an http(s) URL or a folder;
+for a folder every image in it (not in subfolders) is super-resolved into the `--output-path`
 folder under the same file name, with the model loaded once. Existing outputs are replaced;
 outputs are written atomically, so a failure never leaves a partial file. Exit status: 0 on
 success, 1 when an input, the model or an output is unusable (one line on stderr per problem,
-naming it), 2 for invalid command-line arguments.
+naming it), 2 for invalid command-line arguments. The predecessor's camelCase flags
+(`--inputPath`, `--outputPath`, `--modelPath`, `--tileSize`, ...) are kept as aliases.
+
+The parser imports no TensorFlow (see `common`); the run functions import the inference
+modules when they run.
 """
 
 from __future__ import annotations
@@ -16,26 +20,17 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm.auto import tqdm
 
-from ..inference.runtimes import PRECISIONS, RUNTIMES
-from ..inference.upscaler import UpscaleOptions, Upscaler
-from ..io import net
-from ..io.decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, read_image
-from ..io.files import IMAGE_EXTENSIONS, list_images
-from ..io.model_io import load_generator
-from ..io.net import DownloadError
-from ..io.sniff import is_jpeg_source
-from ..io.weights import pretrained_table
-from ..io.write import WRITE_FORMATS, write_image
-from ..models.presets import DEFAULT_MODEL
-from ..validation import SourceError
-from ..version import package_version
-from .common import (
+from ..commands import (
+    DEFAULT_JPEG_QUALITY,
     USER_ERRORS,
     CommandError,
+    add_model_flags,
+    add_output_flags,
+    jpeg_quality,
     non_negative_int,
     one_line,
     positive_float,
@@ -43,13 +38,24 @@ from .common import (
     run_command,
     with_hint,
 )
+from ..inference.runtimes import PRECISIONS, RUNTIMES
+from ..io import net
+from ..io.decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, read_image
+from ..io.files import IMAGE_EXTENSIONS, list_images
+from ..io.net import DownloadError
+from ..io.sniff import is_jpeg_source
+from ..io.write import WRITE_FORMATS, write_image
+from ..validation import SourceError
+
+if TYPE_CHECKING:
+    from ..inference.upscaler import UpscaleOptions, Upscaler
 
 logger = logging.getLogger("super_resolution_gans.infer")
 
 # The flag of each library argument whose limit can refuse an input.
 FLAG_HINTS = {
-    "max_pixels": "Use --maxPixels N to change the limit (0 = none).",
-    "max_bytes": "Use --maxBytes N to accept larger downloads.",
+    "max_pixels": "Use --max-pixels N to change the limit (0 = none).",
+    "max_bytes": "Use --max-bytes N to accept larger downloads.",
     "timeout": "Use --timeout SECONDS to wait longer.",
     "denoise_strength": "Use --denoise-strength with realesr_general_x4v3, from 0 to 1.",
 }
@@ -59,51 +65,48 @@ _NAMED_ERRORS = (SourceError, DownloadError, FileNotFoundError)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The inference command's argument parser (every flag documented).
+    """The inference command's argument parser (every flag documented; kebab-case, with the
+    predecessor's camelCase names as aliases).
 
     Example:
-    >>> build_parser().parse_args(["--inputPath", "a.png", "--outputPath", "b.png"]).input_path
+    >>> build_parser().parse_args(["--input-path", "a.png", "--output-path", "b.png"]).input_path
     'a.png'
+    >>> build_parser().parse_args(["--inputPath", "a.png", "--outputPath", "b.png"]).output_path
+    'b.png'
     """
     parser = argparse.ArgumentParser(
+        allow_abbrev=False,  # a flag is matched whole, never by a prefix
         prog="python -m super_resolution_gans.infer",
         description="Super-resolve an image file, an http(s) URL, or every image in a folder.",
         epilog="Exit status: 0 success, 1 unusable input/model/output, 2 invalid arguments.",
     )
     add = parser.add_argument
-    add("--inputPath", "--input-path", dest="input_path", required=True, metavar="IN",
+    add("--input-path", "--inputPath", dest="input_path", required=True, metavar="IN",
         help="an image file, an http(s) URL to an image, or a folder of images (its "
              f"{', '.join(IMAGE_EXTENSIONS)} files; subfolders and hidden files are skipped; "
              "outputs of formats that cannot be written get .png appended)")
-    add("--outputPath", "--output-path", dest="output_path", required=True, metavar="OUT",
+    add("--output-path", "--outputPath", dest="output_path", required=True, metavar="OUT",
         help="the output image file (its extension picks the format), or for a folder input "
              "the output folder (created if missing; files keep their names). Existing files "
              "are replaced")
-    add("--modelPath", "--model-path", dest="model_path", metavar="MODEL",
-        help="a generator file (.keras, .weights.h5, a SuperResolution-GANs 0.0.x .h5, or an "
-             "ESRGAN / Real-ESRGAN PyTorch .pth / .safetensors), an http(s) URL to one, or a "
-             "registered name (--list-models; e.g. realesrgan_x4plus, downloaded and verified "
-             f"on first use); default: the shipped {DEFAULT_MODEL!r}")
+    add_model_flags(parser, "--modelPath")
     add("--denoise-strength", dest="denoise_strength", type=float, metavar="S",
         help="for realesr_general_x4v3: 1 denoises strongly (the model itself), 0 keeps noise "
              "and grain (its -wdn partner), values between blend the two")
-    add("--list-models", dest="list_models", action="store_true",
-        help="list the registered models (name, architecture, scale, licence, size, shipped or "
-             "download, purpose) and exit; needs no other flag")
-    add("--tileSize", "--tile-size", dest="tile_size", type=non_negative_int, metavar="N",
+    add("--tile-size", "--tileSize", dest="tile_size", type=non_negative_int, metavar="N",
         help="process the image in LR tiles of at most NxN pixels to bound memory "
              "(seamless); 0 = whole image in one pass; default: chosen from the image size")
-    add("--tileOverlap", "--tile-overlap", dest="tile_overlap", type=non_negative_int,
+    add("--tile-overlap", "--tileOverlap", dest="tile_overlap", type=non_negative_int,
         metavar="N", help="LR pixels of context around each tile; default: the network's "
                           "receptive radius, which makes tiles seamless (and tiles the "
                           "library's generators in two stages, trunk and upsampling)")
-    add("--tileBatchSize", "--tile-batch-size", dest="tile_batch_size", type=positive_int,
+    add("--tile-batch-size", "--tileBatchSize", dest="tile_batch_size", type=positive_int,
         default=1, metavar="N", help="tiles run together in one batch (default: 1)")
-    add("--maxPixels", "--max-pixels", dest="max_pixels", type=non_negative_int,
+    add("--max-pixels", "--maxPixels", dest="max_pixels", type=non_negative_int,
         default=DEFAULT_MAX_PIXELS, metavar="N",
         help="refuse input images with more pixels than this, as possible decompression bombs; "
              f"0 = no limit (default: {DEFAULT_MAX_PIXELS:,})")
-    add("--maxBytes", "--max-bytes", dest="max_bytes", type=positive_int,
+    add("--max-bytes", "--maxBytes", dest="max_bytes", type=positive_int,
         default=DEFAULT_MAX_BYTES, metavar="N",
         help="largest image download accepted from a URL, in bytes "
              f"(default: {DEFAULT_MAX_BYTES:,})")
@@ -117,9 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="float32 (default); float16 on a GPU (falls back to float32 if the output is "
              "non-finite or black); bfloat16 with OpenVINO on CPUs with bf16 units (faster, "
              "may differ by a few grey levels)")
-    add("--quiet", "-q", action="store_true",
-        help="no progress bars and no log messages, only errors")
-    add("--version", action="version", version=f"%(prog)s {package_version()}")
+    add("--jpeg-quality", dest="jpeg_quality", type=jpeg_quality, default=DEFAULT_JPEG_QUALITY,
+        metavar="Q", help="quality of .jpg / .jpeg (and .webp) outputs, from 1 to 100 "
+                          f"(default: {DEFAULT_JPEG_QUALITY})")
+    add_output_flags(parser)
     return parser
 
 
@@ -127,12 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     """Runs the inference command; returns the exit status.
 
     Example:
-    >>> main(["--inputPath", "photo.png", "--outputPath", "photo_x4.png"])  # doctest: +SKIP
+    >>> main(["--input-path", "photo.png", "--output-path", "photo_x4.png"])  # doctest: +SKIP
     0
     """
-    if "--list-models" in (sys.argv[1:] if argv is None else argv):
-        print(pretrained_table())
-        return 0
     return run_command(build_parser(), run, argv, flag_hints=FLAG_HINTS)
 
 
@@ -159,7 +160,7 @@ def run_single(args: argparse.Namespace) -> None:
     upscaler = _upscaler(args, options)
     _lr, sr = upscaler.upscale(lr)
     output.parent.mkdir(parents=True, exist_ok=True)
-    write_image(sr, output)
+    write_image(sr, output, quality=args.jpeg_quality)
     logger.info("wrote %s (%dx%d) with %s", output, sr.shape[1], sr.shape[0],
                 upscaler.model_for(lr)[0])
 
@@ -175,16 +176,16 @@ def run_folder(args: argparse.Namespace) -> int:
     folder = Path(args.input_path).expanduser()
     output = Path(args.output_path).expanduser()
     if output.exists() and not output.is_dir():
-        raise ValueError(f"--outputPath {output}: is a file; give a folder for a folder input")
+        raise ValueError(f"--output-path {output}: is a file; give a folder for a folder input")
     if output.resolve() == folder.resolve():
         raise ValueError(
-            f"--outputPath {output}: is the input folder; the results would replace the "
+            f"--output-path {output}: is the input folder; the results would replace the "
             "original images, give another folder"
         )
     files = list_images(folder)
     if not files:
         raise ValueError(
-            f"--inputPath {folder}: no image files ({', '.join(IMAGE_EXTENSIONS)}) in this folder"
+            f"--input-path {folder}: no image files ({', '.join(IMAGE_EXTENSIONS)}) in this folder"
         )
     upscaler = _upscaler(args, _options(args))
     failures: list[str] = []
@@ -194,7 +195,7 @@ def run_folder(args: argparse.Namespace) -> int:
                 _lr, sr = upscaler.upscale(path)
                 logger.debug("%s: %s", path.name, upscaler.model_for(path)[0])
                 output.mkdir(parents=True, exist_ok=True)
-                write_image(sr, output / _output_name(path))
+                write_image(sr, output / _output_name(path), quality=args.jpeg_quality)
             except USER_ERRORS as err:
                 reason = err.reason if isinstance(err, SourceError) else one_line(err)
                 failures.append(f"{path.name}: {with_hint(reason, err, FLAG_HINTS)}")
@@ -209,16 +210,16 @@ def run_folder(args: argparse.Namespace) -> int:
 
 def _checked_output_file(value: str) -> Path:
     if net.is_url(value):
-        raise ValueError(f"--outputPath {value}: cannot write to a URL; give a file path")
+        raise ValueError(f"--output-path {value}: cannot write to a URL; give a file path")
     path = Path(value).expanduser()
     if path.is_dir():
         raise ValueError(
-            f"--outputPath {value}: is a folder; give an image file path such as "
+            f"--output-path {value}: is a folder; give an image file path such as "
             f"{path / 'output.png'}"
         )
     if path.suffix.lower() not in WRITE_FORMATS:
         raise ValueError(
-            f"--outputPath {value}: unknown image extension {path.suffix or '(none)'!r}; use one "
+            f"--output-path {value}: unknown image extension {path.suffix or '(none)'!r}; use one "
             f"of {', '.join(WRITE_FORMATS)}"
         )
     return path
@@ -233,12 +234,16 @@ def _output_name(path: Path) -> str:
 def _upscaler(args: argparse.Namespace, options: UpscaleOptions) -> Upscaler:
     """The Upscaler of the named model, or with none named, of the shipped weights chosen by
     each input (see `Upscaler`)."""
+    from ..inference.upscaler import Upscaler
+    from ..io.model_io import load_generator
+    from ..models.presets import DEFAULT_MODEL
+
     model_path = args.model_path
     if model_path is None and args.denoise_strength is None:
         try:
             return Upscaler(None, options)
         except FileNotFoundError as err:
-            raise CommandError(f"{one_line(err)} Use --modelPath to choose one.") from err
+            raise CommandError(f"{one_line(err)} Use --model-path to choose one.") from err
     model = _with_name(model_path or DEFAULT_MODEL, lambda: load_generator(
         model_path, progress=options.progress, denoise_strength=args.denoise_strength))
     return Upscaler(model, options)
@@ -255,6 +260,8 @@ def _with_name(name: str, action: Callable[[], Any]) -> Any:
 
 
 def _options(args: argparse.Namespace) -> UpscaleOptions:
+    from ..inference.upscaler import UpscaleOptions
+
     return UpscaleOptions(
         tile_size=args.tile_size,
         tile_overlap=args.tile_overlap,

@@ -28,9 +28,10 @@ kernel kinds, no sinc filter);
 ``clean_probability`` keeps a share of plain bicubic pairs (not in Real-ESRGAN) so that a model
 keeps its quality on clean inputs.
 
-Everything is TensorFlow ops with stateless random numbers drawn from one seed per sample:
-the same seed gives the same LR image, and it runs inside ``tf.data`` maps in parallel. This
-module holds the ranges (plain data) and presets; ``degradation_ops`` the graph.
+This module holds the ranges (plain data: no TensorFlow) and the presets. The graph is
+``degradation_ops.degrade``: TensorFlow ops with stateless random numbers drawn from one seed per
+sample, so the same seed gives the same LR image, and it runs inside ``tf.data`` maps in
+parallel.
 """
 
 from __future__ import annotations
@@ -38,23 +39,21 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import tensorflow as tf
-
-from .degradation_ops import degrade_image
+from ..validation import ArgumentError
 
 __all__ = [
     "DEGRADATION_PRESETS",
     "Degradation",
     "DegradationOrder",
-    "degrade",
     "get_degradation",
 ]
 
 INTERPOLATIONS = ("area", "bilinear", "bicubic")
 
+
 def _check_probability(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise ValueError(f"`{name}` must be a probability in [0, 1]; received {value!r}.")
+        raise ArgumentError(name, f"`{name}` must be a probability in [0, 1]; received {value!r}.")
 
 
 def _check_range(name: str, value: object) -> None:
@@ -65,8 +64,8 @@ def _check_range(name: str, value: object) -> None:
         or value[0] > value[1]
         or value[0] < 0
     ):
-        raise ValueError(f"`{name}` must be a (low, high) pair with 0 <= low <= high; "
-                         f"received {value!r}.")
+        raise ArgumentError(name, f"`{name}` must be a (low, high) pair with 0 <= low <= high; "
+                                  f"received {value!r}.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,21 +100,25 @@ class DegradationOrder:
                 _check_probability(field.name, value)
             elif field.name == "resize_probabilities":
                 if len(value) != 3 or min(value) < 0 or not math.isclose(sum(value), 1.0):
-                    raise ValueError(
+                    raise ArgumentError(
+                        "resize_probabilities",
                         f"`resize_probabilities` must be 3 non-negative numbers (up, down, "
                         f"keep) summing to 1; received {value!r}."
                     )
             else:
                 _check_range(field.name, value)
         if self.resize_range[0] <= 0 or self.resize_range[0] > 1 or self.resize_range[1] < 1:
-            raise ValueError(
+            raise ArgumentError(
+                "resize_range",
                 "`resize_range` must be (low, high) with 0 < low <= 1 <= high; "
                 f"received {self.resize_range!r}."
             )
         if self.blur_sigma[0] <= 0:
-            raise ValueError(f"`blur_sigma` must be positive; received {self.blur_sigma!r}.")
+            raise ArgumentError("blur_sigma",
+                                f"`blur_sigma` must be positive; received {self.blur_sigma!r}.")
         if not 1 <= self.jpeg_quality[0] <= self.jpeg_quality[1] <= 100:
-            raise ValueError(
+            raise ArgumentError(
+                "jpeg_quality",
                 f"`jpeg_quality` must be (low, high) within [1, 100]; received "
                 f"{self.jpeg_quality!r}."
             )
@@ -157,13 +160,19 @@ class Degradation:
 
     def __post_init__(self) -> None:
         if not self.interpolations or not set(self.interpolations) <= set(INTERPOLATIONS):
-            raise ValueError(f"`interpolations` must be a non-empty subset of {INTERPOLATIONS}; "
-                             f"received {self.interpolations!r}.")
+            raise ArgumentError(
+                "interpolations",
+                f"`interpolations` must be a non-empty subset of {INTERPOLATIONS}; "
+                f"received {self.interpolations!r}.",
+            )
         _check_probability("second_order_probability", self.second_order_probability)
         _check_probability("clean_probability", self.clean_probability)
         size = self.blur_kernel_size
         if isinstance(size, bool) or not isinstance(size, int) or size < 3 or size % 2 == 0:
-            raise ValueError(f"`blur_kernel_size` must be an odd integer >= 3; received {size!r}.")
+            raise ArgumentError(
+                "blur_kernel_size",
+                f"`blur_kernel_size` must be an odd integer >= 3; received {size!r}.",
+            )
 
     def to_dict(self) -> dict:
         """The ranges as plain data (for run records and model metadata).
@@ -250,27 +259,9 @@ def get_degradation(degradation: Degradation | str | None) -> Degradation | None
         return degradation
     if isinstance(degradation, str) and degradation in DEGRADATION_PRESETS:
         return DEGRADATION_PRESETS[degradation]
-    raise ValueError(
+    raise ArgumentError(
+        "degradation",
         f"`degradation` must be None, a Degradation or one of {sorted(DEGRADATION_PRESETS)}; "
         f"received {degradation!r}."
     )
 
-
-def degrade(hr: tf.Tensor, scale: int, degradation: Degradation, seed: tf.Tensor) -> tf.Tensor:
-    """The degraded LR image of one HR image: float32 ``(H // scale, W // scale, 3)``.
-
-    Args:
-        hr: float RGB in [0, 255], shape ``(H, W, 3)``, with ``H, W >= blur_kernel_size``.
-        scale: Downscaling factor.
-        degradation: The random ranges.
-        seed: Shape ``(2,)`` integer seed; the same seed gives the same image.
-
-    Returns:
-        8-bit values in float32.
-
-    Example:
-    >>> hr = tf.random.stateless_uniform((96, 96, 3), (1, 2), 0, 255)
-    >>> degrade(hr, 4, Degradation(), tf.constant([0, 7])).shape
-    TensorShape([24, 24, 3])
-    """
-    return degrade_image(hr, scale, degradation, seed)

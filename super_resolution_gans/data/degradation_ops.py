@@ -1,4 +1,5 @@
-"""The graph of the real-world degradations (see ``degradation`` for what it does).
+"""The graph of the real-world degradations: `degrade` (see ``degradation`` for what it does
+and for the ranges, which are plain data this module reads).
 
 Each sample draws every random number from its own seed, split into independent streams, so
 the same seed gives the same image in any order and in parallel ``tf.data`` maps.
@@ -7,16 +8,14 @@ the same seed gives the same image in any order and in parallel ``tf.data`` maps
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import tensorflow as tf
 
+from ..io.pixels import quantise
+from .degradation import Degradation, DegradationOrder
 from .transforms import bicubic_downscale
 
-if TYPE_CHECKING:  # annotations only: `degradation` imports this module
-    from .degradation import Degradation, DegradationOrder
-
-__all__ = ["degrade_image", "gaussian_kernel", "jpeg_compress"]
+__all__ = ["degrade", "gaussian_kernel", "jpeg_compress"]
 
 # How many independent random streams one sample may use (each draw takes one).
 _MAX_DRAWS = 96
@@ -42,10 +41,23 @@ class _Draws:
         return self.uniform() < probability
 
 
-def degrade_image(
-    hr: tf.Tensor, scale: int, degradation: Degradation, seed: tf.Tensor
-) -> tf.Tensor:
-    """`degradation.degrade` (documented there)."""
+def degrade(hr: tf.Tensor, scale: int, degradation: Degradation, seed: tf.Tensor) -> tf.Tensor:
+    """The degraded LR image of one HR image: float32 ``(H // scale, W // scale, 3)``.
+
+    Args:
+        hr: float RGB in [0, 255], shape ``(H, W, 3)``, with ``H, W >= blur_kernel_size``.
+        scale: Downscaling factor.
+        degradation: The random ranges (`degradation.Degradation`).
+        seed: Shape ``(2,)`` integer seed; the same seed gives the same image.
+
+    Returns:
+        8-bit values in float32.
+
+    Example:
+    >>> hr = tf.random.stateless_uniform((96, 96, 3), (1, 2), 0, 255)
+    >>> degrade(hr, 4, Degradation(), tf.constant([0, 7])).shape
+    TensorShape([24, 24, 3])
+    """
     hr = tf.convert_to_tensor(hr, tf.float32)
     draws = _Draws(seed)
     lr_size = tf.shape(hr)[:2] // scale
@@ -102,10 +114,6 @@ def _maybe(condition: tf.Tensor, image: tf.Tensor, step) -> tf.Tensor:
     result = tf.cond(condition, lambda: step(image), lambda: tf.identity(image))
     result.set_shape([None, None, 3])
     return result
-
-
-def quantise(image: tf.Tensor) -> tf.Tensor:
-    return tf.round(tf.clip_by_value(image, 0.0, 255.0))
 
 
 def gaussian_kernel(size: int, sigma_x, sigma_y, angle) -> tf.Tensor:

@@ -1,8 +1,9 @@
 """The image files of a data set: listing, pairing HR and LR folders, header checks.
 
 Run once in Python when a dataset is built, so that a bad folder fails at once rather than
-mid-epoch: every file's header is read with Pillow, files that cannot be identified are skipped
-with one warning naming them all, and the sizes are checked up front.
+mid-epoch: every file's header is read (`io.decode.read_size`: the size `read_image` will
+return, EXIF orientation applied), files it refuses are skipped with one warning naming them
+all, and the sizes are checked up front.
 """
 
 from __future__ import annotations
@@ -14,25 +15,21 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from PIL import Image
-
+from ..io.decode import read_size
 from ..io.files import IMAGE_EXTENSIONS, list_images
+from ..validation import ArgumentError, SourceError
 
 __all__ = ["IMAGE_EXTENSIONS", "ImageInfo", "collect_images", "describe"]
 
 logger = logging.getLogger(__name__)
-
-# Formats and modes that tf.io decodes exactly; everything else goes through Pillow.
-_TF_FORMATS = {"JPEG": ("L", "RGB"), "MPO": ("L", "RGB"), "PNG": None}
 
 
 @dataclasses.dataclass(frozen=True)
 class ImageInfo:
     path: str  # absolute path
     name: str  # path relative to its folder, POSIX separators: used for pairing and messages
-    width: int
+    width: int  # upright, as `read_image` returns the image
     height: int
-    native: bool  # decoded by tf.io (JPEG / PNG) rather than Pillow
 
 
 def _list_files(folder: Path, recursive: bool) -> list[tuple[str, Path]]:
@@ -42,21 +39,16 @@ def _list_files(folder: Path, recursive: bool) -> list[tuple[str, Path]]:
 
 
 def _read_header(name: str, path: Path) -> ImageInfo | str:
-    """Returns the image's size and decoder, or the reason it cannot be read."""
+    """Returns the image's upright size, or the reason it cannot be read."""
     try:
-        with Image.open(path) as image:
-            width, height = image.size
-            allowed_modes = _TF_FORMATS.get(image.format, ())
-            native = image.format in _TF_FORMATS and (
-                allowed_modes is None or image.mode in allowed_modes
-            )
-    except Image.UnidentifiedImageError:
-        return "not a recognised image"
+        width, height = read_size(path, max_pixels=None)  # no limit, as in `transforms.decode`
+    except SourceError as err:
+        return err.reason
     except Exception as err:  # Pillow raises many types for bad files; each one means "skip".
         return f"{type(err).__name__}: {err}"
     if width < 1 or height < 1:
         return f"empty image ({width}x{height})"
-    return ImageInfo(str(path.resolve()), name, width, height, native)
+    return ImageInfo(str(path.resolve()), name, width, height)
 
 
 def _scan_folder(
@@ -70,13 +62,15 @@ def _scan_folder(
         raise NotADirectoryError(f"`{arg_name}` is not a directory: '{folder}'.")
     files = _list_files(folder, recursive)
     if not files:
-        raise ValueError(
+        raise ArgumentError(
+            arg_name,
             f"`{arg_name}` contains no images ({', '.join(IMAGE_EXTENSIONS)}"
             f"{', searched recursively' if recursive else ''}): '{folder}'."
         )
     with ThreadPoolExecutor(max_workers=min(16, len(files))) as pool:
         headers = list(pool.map(lambda item: _read_header(*item), files))
-    return folder, [name for name, _ in files], dict(zip((n for n, _ in files), headers))
+    names = [name for name, _ in files]
+    return folder, names, dict(zip(names, headers, strict=True))
 
 
 def describe(items: Sequence[str], limit: int = 5) -> str:
@@ -106,8 +100,9 @@ def collect_images(
                 parts.append(f"no LR file in '{lr_folder}' for: {describe(missing_lr)}")
             if missing_hr:
                 parts.append(f"no HR file in '{hr_folder}' for: {describe(missing_hr)}")
-            raise ValueError(
-                "`hr_dir` and `lr_dir` must contain the same file names; " + "; ".join(parts)
+            raise ArgumentError(
+                "lr_dir",
+                "`hr_dir` and `lr_dir` must contain the same file names; " + "; ".join(parts),
             )
 
     hr_infos, lr_infos, unreadable = [], [], []
@@ -132,18 +127,19 @@ def collect_images(
             "; ".join(unreadable),
         )
     if not hr_infos:
-        raise ValueError(f"`hr_dir` contains no readable images: '{hr_folder}'.")
+        raise ArgumentError("hr_dir", f"`hr_dir` contains no readable images: '{hr_folder}'.")
 
     if lr_dir is None:
         return hr_infos, None
     wrong = [
         f"{hr.name} (HR {hr.width}x{hr.height}, LR {lr.width}x{lr.height}, expected LR "
         f"{hr.width // scale}x{hr.height // scale})"
-        for hr, lr in zip(hr_infos, lr_infos)
+        for hr, lr in zip(hr_infos, lr_infos, strict=True)
         if (lr.width, lr.height) != (hr.width // scale, hr.height // scale)
     ]
     if wrong:
-        raise ValueError(
+        raise ArgumentError(
+            "lr_dir",
             f"LR images must be the HR size divided by scale={scale} (rounded down); "
             f"{len(wrong)} pair(s) do not match: {describe(wrong)}."
         )

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from .degradation_ops import jpeg_compress, quantise
+from ..io.pixels import quantise
+from ..validation import ArgumentError
+from .degradation_ops import jpeg_compress
 
 __all__ = ["apply_fixed_degradation", "parse_fixed_degradation"]
 
@@ -36,7 +38,8 @@ def parse_fixed_degradation(spec: str) -> tuple[FixedStep, ...]:
         elif kind == "jpeg" and number is not None and number.is_integer() and 1 <= number <= 100:
             steps.append(("jpeg", number))
         else:
-            raise ValueError(
+            raise ArgumentError(
+                "spec",
                 f"degradation {spec!r}: {part.strip()!r} is not noise:SIGMA (SIGMA >= 0, 0-255 "
                 "scale) or jpeg:QUALITY (an integer in 1..100)"
             )

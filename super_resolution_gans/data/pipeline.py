@@ -16,14 +16,14 @@ are aligned on the LR grid: LR crop at ``(y, x)``, HR crop at ``(y * scale, x * 
 Files. Extensions ``.png .jpg .jpeg .bmp .gif .webp .tif .tiff`` (any case); hidden files
 (names starting with ``.``) are ignored. The folder is listed non-recursively unless
 ``recursive=True`` (for example ImageNet's one-folder-per-class layout), in sorted order. Every
-file's header is read with Pillow when the dataset is built: files that cannot be identified are
-skipped with one warning naming them all, and the sizes are checked up front, so a bad folder
-fails at once rather than mid-epoch. JPEG and PNG are decoded by TensorFlow (JPEG with the
-accurate integer DCT, identical to Pillow); other formats (BMP, GIF's first frame, WebP, TIFF,
-CMYK JPEG) by Pillow. Grayscale becomes RGB, alpha is dropped, 16-bit images are scaled to 8
-bits. EXIF orientation is ignored: pixels are used as stored, the same way for HR and LR. A file
-that passes the header check but fails to decode (e.g. truncated) is skipped by
-``Dataset.ignore_errors`` with a TensorFlow warning.
+file's header is read when the dataset is built (`io.decode.read_size`): files that cannot be
+identified are skipped with one warning naming them all, and the sizes are checked up front, so
+a bad folder fails at once rather than mid-epoch. Every file is decoded by `io.decode.read_image`,
+the decoder inference uses, so training sees the pixels prediction sees: EXIF orientation
+applied (the same way for HR and LR), GIF's first frame, then grayscale made RGB, alpha dropped
+and 16-bit samples rounded to 8 bits (`io.pixels.to_rgb8`). A file that passes the header check
+but fails to decode (e.g. truncated) is skipped by ``Dataset.ignore_errors`` with a TensorFlow
+warning.
 
 Speed and memory. Decoding a 20-megapixel JPEG takes a large fraction of a second, so in training
 each decoded image gives ``patches_per_image`` random crops, which are then mixed across images
@@ -53,7 +53,9 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from .degradation import Degradation, degrade, get_degradation
+from ..validation import ArgumentError, check_int
+from .degradation import Degradation, get_degradation
+from .degradation_ops import degrade
 from .files import ImageInfo, collect_images, describe
 from .transforms import augment, center_crop, decode, random_crops, to_pairs
 
@@ -130,9 +132,9 @@ def make_dataset(
     Raises:
         FileNotFoundError: if ``hr_dir`` or ``lr_dir`` does not exist.
         NotADirectoryError: if ``hr_dir`` or ``lr_dir`` is not a folder.
-        ValueError: for invalid arguments, a folder without (readable) images, LR / HR names or
-            sizes that do not match, an image smaller than the crop, or whole images of
-            different sizes with ``batch_size > 1``.
+        ValueError: an `ArgumentError` naming the argument, for invalid arguments, a folder
+            without (readable) images, LR / HR names or sizes that do not match, an image
+            smaller than the crop, or whole images of different sizes with ``batch_size > 1``.
 
     Example:
 
@@ -149,9 +151,13 @@ def make_dataset(
     degradation = get_degradation(degradation)
     if degradation is not None:
         if lr_dir is not None:
-            raise ValueError("`degradation` makes the LR images; it cannot be used with `lr_dir`.")
+            raise ArgumentError(
+                "degradation",
+                "`degradation` makes the LR images; it cannot be used with `lr_dir`.",
+            )
         if crop_size is not None and crop_size < degradation.blur_kernel_size:
-            raise ValueError(
+            raise ArgumentError(
+                "crop_size",
                 f"`crop_size` must be at least the degradation's blur_kernel_size="
                 f"{degradation.blur_kernel_size}; received {crop_size}."
             )
@@ -205,20 +211,15 @@ class _Streams:
 def _file_dataset(
     hr_infos: list[ImageInfo], lr_infos: list[ImageInfo] | None
 ) -> tuple[tf.data.Dataset, callable]:
-    """The files as a dataset, and the function decoding one element to ``(hr,)``/``(hr, lr)``."""
-    hr = ([os.fsencode(info.path) for info in hr_infos], [info.native for info in hr_infos])
-    if lr_infos is None:
-        return tf.data.Dataset.from_tensor_slices(hr), _decode_hr
-    lr = ([os.fsencode(info.path) for info in lr_infos], [info.native for info in lr_infos])
-    return tf.data.Dataset.from_tensor_slices((*hr, *lr)), _decode_pair
+    """The files as a dataset of ``(hr_path,)`` or ``(hr_path, lr_path)``, and the function
+    decoding one element to ``(hr,)`` / ``(hr, lr)``."""
+    paths = [[os.fsencode(info.path) for info in infos] for infos in (hr_infos, lr_infos)
+             if infos is not None]
+    return tf.data.Dataset.from_tensor_slices(tuple(paths)), _decode_each
 
 
-def _decode_hr(hr_path, hr_native):
-    return (decode(hr_path, hr_native),)
-
-
-def _decode_pair(hr_path, hr_native, lr_path, lr_native):
-    return decode(hr_path, hr_native), decode(lr_path, lr_native)
+def _decode_each(*paths):
+    return tuple(decode(path) for path in paths)
 
 
 def _with_degraded_lr(patches, seed, *, scale: int, degradation: Degradation):
@@ -269,31 +270,26 @@ def _validation_samples(files, decoder, streams, count, cache, repeat, crop_size
     return ds.repeat(repeat)
 
 
-def _check_int(name: str, value: object, minimum: int, allow_none: bool = False) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"`{name}` must be an integer >= {minimum}; received {value!r}.")
-
-
 def _check_arguments(scale, crop_size, batch_size, shuffle_buffer, patches_per_image, seed,
                      repeat, num_parallel_calls, training) -> None:
-    _check_int("scale", scale, 1)
-    _check_int("crop_size", crop_size, 1, allow_none=not training)
+    check_int("scale", scale, minimum=1)
+    check_int("crop_size", crop_size, minimum=1, allow_none=not training)
     if crop_size is not None and crop_size % scale:
-        raise ValueError(
-            f"`crop_size` must be a multiple of `scale`={scale}; received {crop_size}."
+        raise ArgumentError(
+            "crop_size", f"`crop_size` must be a multiple of `scale`={scale}; received {crop_size}."
         )
-    _check_int("batch_size", batch_size, 1)
-    _check_int("shuffle_buffer", shuffle_buffer, 1)
-    _check_int("patches_per_image", patches_per_image, 1)
-    _check_int("seed", seed, 0, allow_none=True)
+    check_int("batch_size", batch_size, minimum=1)
+    check_int("shuffle_buffer", shuffle_buffer, minimum=1)
+    check_int("patches_per_image", patches_per_image, minimum=1)
+    check_int("seed", seed, minimum=0, allow_none=True)
     if repeat is not None and (
         isinstance(repeat, bool) or not isinstance(repeat, int) or (repeat < 1 and repeat != -1)
     ):
-        raise ValueError(f"`repeat` must be None, -1 or an integer >= 1; received {repeat!r}.")
+        raise ArgumentError(
+            "repeat", f"`repeat` must be None, -1 or an integer >= 1; received {repeat!r}."
+        )
     if num_parallel_calls != tf.data.AUTOTUNE:
-        _check_int("num_parallel_calls", num_parallel_calls, 1)
+        check_int("num_parallel_calls", num_parallel_calls, minimum=1)
 
 
 def _check_sizes(hr_infos, lr_infos, scale, crop_size, batch_size) -> None:
@@ -301,7 +297,8 @@ def _check_sizes(hr_infos, lr_infos, scale, crop_size, batch_size) -> None:
     if crop_size is None:
         sizes = {(hr.width // scale, hr.height // scale) for hr in hr_infos}
         if batch_size > 1 and len(sizes) > 1:
-            raise ValueError(
+            raise ArgumentError(
+                "batch_size",
                 "Whole images (crop_size=None) of different sizes cannot be batched; use "
                 f"batch_size=1 (received batch_size={batch_size})."
             )
@@ -316,7 +313,8 @@ def _check_sizes(hr_infos, lr_infos, scale, crop_size, batch_size) -> None:
                  if min(hr.width, hr.height) < crop_size]
         requirement = f"images must be at least {crop_size}x{crop_size}"
     if small:
-        raise ValueError(
+        raise ArgumentError(
+            "crop_size",
             f"{len(small)} image(s) are smaller than crop_size={crop_size} "
             f"({requirement}): {describe(small)}."
         )

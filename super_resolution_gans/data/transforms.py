@@ -1,5 +1,6 @@
 """The named steps of the data pipeline, each a graph function mapped over a ``tf.data``
-dataset: decode a file, take random or centred crops, flip / rotate, make the LR patch.
+dataset: decode a file (with `io.decode.read_image`, the decoder inference uses), take random
+or centred crops, flip / rotate, make the LR patch.
 
 Images travel as tuples: ``(hr,)``, or ``(hr, lr)`` once an LR image exists (read from a paired
 folder or made by a degradation), uint8 until `to_pairs` turns them into the float32
@@ -12,7 +13,12 @@ import os
 
 import numpy as np
 import tensorflow as tf
-from PIL import Image
+
+from ..io.decode import read_image
+from ..io.pixels import bicubic_upscale, quantise, to_rgb8
+
+# `bicubic_upscale`, the library's one bicubic baseline, lives in `io.pixels` so that the demo
+# (which does not depend on `data`) uses it too; it is re-exported here.
 
 __all__ = [
     "augment",
@@ -21,39 +27,24 @@ __all__ = [
     "center_crop",
     "decode",
     "random_crops",
+    "read_rgb8",
     "to_pairs",
 ]
 
 
-def _pil_decode(path: bytes) -> np.ndarray:
-    """Decodes any Pillow-readable image to uint8 RGB (first frame, alpha dropped)."""
-    with Image.open(os.fsdecode(path)) as image:
-        image.load()
-        if image.mode.startswith("I;16"):  # 16-bit grayscale: scale to 8 bits.
-            gray = (np.asarray(image).astype(np.uint32) + 128) // 257
-            return np.repeat(gray.astype(np.uint8)[..., None], 3, axis=-1)
-        if image.mode in ("I", "F"):  # 32-bit int / float grayscale: assumed in [0, 255].
-            gray = np.clip(np.rint(np.asarray(image, dtype=np.float64)), 0, 255)
-            return np.repeat(gray.astype(np.uint8)[..., None], 3, axis=-1)
-        return np.ascontiguousarray(np.asarray(image.convert("RGB"), dtype=np.uint8))
+def read_rgb8(path: bytes | str | os.PathLike) -> np.ndarray:
+    """One image file as `io.decode.read_image` reads it for inference (EXIF orientation
+    applied, first frame, 16-bit samples kept), then as uint8 RGB (`io.pixels.to_rgb8`: gray
+    replicated, alpha dropped, 16 bits rounded to 8). No pixel limit: the folder is the user's
+    own, and its sizes were read when the dataset was built.
+    """
+    return to_rgb8(read_image(os.fsdecode(path), max_pixels=None))
 
 
-def decode(path: tf.Tensor, native: tf.Tensor) -> tf.Tensor:
-    """Reads one image file as a uint8 (H, W, 3) tensor: JPEG and PNG by TensorFlow when
-    ``native`` (JPEG with the accurate integer DCT, identical to Pillow), others by Pillow."""
-
-    def tf_decode() -> tf.Tensor:
-        data = tf.io.read_file(path)
-        return tf.cond(
-            tf.io.is_jpeg(data),
-            lambda: tf.io.decode_jpeg(data, channels=3, dct_method="INTEGER_ACCURATE"),
-            lambda: tf.io.decode_png(data, channels=3, dtype=tf.uint8),
-        )
-
-    def pil_decode() -> tf.Tensor:
-        return tf.numpy_function(_pil_decode, [path], tf.uint8, stateful=False)
-
-    image = tf.cond(native, tf_decode, pil_decode)
+def decode(path: tf.Tensor) -> tf.Tensor:
+    """Reads one image file as a uint8 (H, W, 3) tensor, by `read_rgb8`; a file that cannot be
+    decoded raises an error that ``Dataset.ignore_errors`` skips."""
+    image = tf.numpy_function(read_rgb8, [path], tf.uint8, stateful=False)
     image.set_shape([None, None, 3])
     return image
 
@@ -154,17 +145,4 @@ def bicubic_downscale(hr: tf.Tensor, scale: int) -> tf.Tensor:
     TensorShape([1, 2, 3, 3])
     """
     size = tf.shape(hr)[-3:-1] // scale
-    lr = tf.image.resize(hr, size, method="bicubic", antialias=True)
-    return tf.round(tf.clip_by_value(lr, 0.0, 255.0))
-
-
-def bicubic_upscale(lr: tf.Tensor, size) -> tf.Tensor:
-    """Bicubic upscaling to ``size`` (height, width), clipped and rounded to 8-bit values: the
-    baseline every score of the library is compared with (evaluation, training logs).
-
-    Example:
-    >>> bicubic_upscale(tf.fill((1, 2, 3, 3), 10.0), (8, 12)).shape
-    TensorShape([1, 8, 12, 3])
-    """
-    upscaled = tf.image.resize(lr, size, method="bicubic")
-    return tf.round(tf.clip_by_value(upscaled, 0.0, 255.0))
+    return quantise(tf.image.resize(hr, size, method="bicubic", antialias=True))

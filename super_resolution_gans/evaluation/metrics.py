@@ -123,7 +123,7 @@ def _prepare_y(
     needed = 2 * border + min_size
     merged = y_true.shape.merge_with(y_pred.shape)
     sizes = (merged[-3], merged[-2]) if merged.rank is not None else (None, None)
-    for size, axis in zip(sizes, ("height", "width")):
+    for size, axis in zip(sizes, ("height", "width"), strict=True):
         if size is not None and size < needed:
             raise ValueError(
                 f"Image {axis} {size} is too small for {metric} with border={border}: at least "

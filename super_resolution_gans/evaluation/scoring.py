@@ -9,7 +9,9 @@ noise, JPEG at a given quality, in the given order: ``"jpeg:60"``, ``"noise:5,jp
 Next to PSNR/SSIM, `detail_ratio` reports how much fine detail (power above the LR Nyquist
 frequency) the SR image has relative to the original, 1.0 being as much. Results go to a table
 on stdout and optionally to JSON and CSV; comparison strips (bicubic | ours | original) can be
-written for chosen images.
+written for chosen images. A file that cannot be read (or whose LR pair is missing or of the
+wrong size, or that is too small for the protocol) does not stop the others: it is listed in
+the report's `failures` with the reason.
 """
 
 from __future__ import annotations
@@ -30,7 +32,12 @@ from ..io.files import IMAGE_EXTENSIONS, list_images
 from ..io.pixels import to_model_input
 from ..io.write import write_image
 from .metrics import detail_ratio, psnr_y, ssim_y
-from .report import EvaluationReport, ImageScore
+from .report import EvaluationReport, ImageFailure, ImageScore
+
+# What reading and checking one image pair raises for a bad file (unreadable, missing, wrong
+# size); anything else is a bug or a broken model and stops the evaluation.
+_FILE_ERRORS = (ValueError, OSError)
+_SSIM_WINDOW = 11  # pixels left after the border crop, at least (see `ssim_y`)
 
 
 def evaluate(
@@ -61,7 +68,13 @@ def evaluate(
             ``"jpeg:QUALITY"``, or several in order separated by commas (``"noise:5,jpeg:75"``).
 
     Returns:
-        An `EvaluationReport`; `report.summary()["psnr_gain"]` is the gain over bicubic in dB.
+        An `EvaluationReport` of the images that could be scored, and in `failures` the files
+        that could not (name and reason); `report.summary()["psnr_gain"]` is the gain over
+        bicubic in dB.
+
+    Raises:
+        FileNotFoundError: `hr_dir` is not a folder.
+        ValueError: no image files in `hr_dir`, a bad `degrade` spec or option.
 
     Example:
     >>> report = evaluate("generator.keras", "val_photos/")  # doctest: +SKIP
@@ -77,21 +90,15 @@ def evaluate(
         raise ValueError(f"{hr_dir}: no image files ({', '.join(IMAGE_EXTENSIONS)})")
     if comparison_dir is not None:
         Path(comparison_dir).mkdir(parents=True, exist_ok=True)
-    scores = []
+    scores, failures = [], []
     for index, path in enumerate(
         tqdm(files, desc="evaluating", unit="image", disable=not progress)
     ):
-        hr = _read_rgb(path)
-        hr = hr[: hr.shape[0] // scale * scale, : hr.shape[1] // scale * scale]
-        if lr_dir is None:
-            lr = bicubic_downscale(tf.constant(hr[None]), scale).numpy()[0]
-        else:
-            lr = _read_rgb(Path(lr_dir) / path.name)
-            if lr.shape[0] * scale != hr.shape[0] or lr.shape[1] * scale != hr.shape[1]:
-                raise ValueError(
-                    f"{Path(lr_dir) / path.name}: LR size {lr.shape[1]}x{lr.shape[0]} is not "
-                    f"the HR size {hr.shape[1]}x{hr.shape[0]} divided by {scale}"
-                )
+        try:
+            hr, lr = _read_pair(path, lr_dir, scale)
+        except _FILE_ERRORS as err:
+            failures.append(ImageFailure(name=path.name, reason=" ".join(str(err).split())))
+            continue
         if steps:
             lr = apply_fixed_degradation(lr, steps, seed=(0, index)).numpy()
         sr = upscaler.upscale_rgb(lr)
@@ -114,7 +121,30 @@ def evaluate(
         if comparison_dir is not None and (not compare or path.name in compare):
             strip = np.concatenate([bicubic, sr, hr], axis=1).astype(np.uint8)
             write_image(strip, Path(comparison_dir) / f"{path.stem}_bicubic_ours_hr.png")
-    return EvaluationReport(scale=scale, border=scale, images=scores, degrade=degrade or None)
+    return EvaluationReport(scale=scale, border=scale, images=scores, degrade=degrade or None,
+                            failures=failures)
+
+
+def _read_pair(
+    path: Path, lr_dir: str | os.PathLike | None, scale: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The HR image cropped to a multiple of `scale` and its LR image (read or made)."""
+    hr = _read_rgb(path)
+    hr = hr[: hr.shape[0] // scale * scale, : hr.shape[1] // scale * scale]
+    smallest = 2 * scale + _SSIM_WINDOW
+    if min(hr.shape[:2]) < smallest:
+        raise ValueError(f"'{path}' is {hr.shape[1]}x{hr.shape[0]} once cropped to a multiple "
+                         f"of {scale}; the protocol needs at least {smallest}x{smallest}")
+    if lr_dir is None:
+        return hr, bicubic_downscale(tf.constant(hr[None]), scale).numpy()[0]
+    lr_path = Path(lr_dir) / path.name
+    lr = _read_rgb(lr_path)
+    if lr.shape[0] * scale != hr.shape[0] or lr.shape[1] * scale != hr.shape[1]:
+        raise ValueError(
+            f"{lr_path}: LR size {lr.shape[1]}x{lr.shape[0]} is not the HR size "
+            f"{hr.shape[1]}x{hr.shape[0]} divided by {scale}"
+        )
+    return hr, lr
 
 
 def _read_rgb(path: Path) -> np.ndarray:

@@ -18,11 +18,12 @@ import threading
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keras
 import numpy as np
-import tensorflow as tf
+
+if TYPE_CHECKING:
+    import keras
 
 __all__ = [
     "PRECISIONS",
@@ -56,6 +57,8 @@ def resolve_runtime(runtime: str = "auto") -> str:
     requested = os.environ.get(RUNTIME_ENV_VAR, "auto").strip().lower()
     if requested in ("tensorflow", "openvino"):
         return requested
+    import tensorflow as tf  # here, not at import: the command lines read RUNTIMES without it
+
     if tf.config.list_logical_devices("GPU") or not _openvino_available():
         return "tensorflow"
     return "openvino"
@@ -102,6 +105,8 @@ class TensorFlowPredictor:
 
     @staticmethod
     def _compile(model: keras.Model):
+        import tensorflow as tf
+
         # A subclassed model has no `inputs`: the generator contract's RGB batch then.
         channels = [x.shape[-1] for x in getattr(model, "inputs", None) or ()] or [3]
         signature = [tf.TensorSpec([None, None, None, c], tf.float32) for c in channels]
@@ -141,6 +146,8 @@ class TensorFlowPredictor:
 def _as_float16(model: keras.Model) -> keras.Model:
     """A copy of `model` with every layer under the mixed_float16 policy: float16 compute, and
     a float16 output (steps of 0.125 near 255, well under a grey level)."""
+    import keras
+
 
     def to_float16(layer: keras.layers.Layer) -> keras.layers.Layer:
         return layer.__class__.from_config({**layer.get_config(), "dtype": "mixed_float16"})

@@ -10,27 +10,36 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
+
+from ..validation import ArgumentError
 
 
 @contextlib.contextmanager
 def atomic_path(
-    path: str | os.PathLike, *, suffix: str | None = None, directory: bool = False
+    path: str | os.PathLike,
+    *,
+    suffix: str | None = None,
+    directory: bool = False,
+    companions: Sequence[str] = (),
 ) -> Iterator[Path]:
     """A temporary path beside `path` that replaces `path` when the block succeeds.
 
     Write whatever needs a path (`keras.Model.save`, an exporter, ...) to the yielded path.
     On a normal exit it gets the permissions of the file it replaces (else 0o666 minus the
-    umask) and is renamed onto `path`; on an exception it is removed and `path` is left as it
-    was. The parent folder must exist.
+    umask; a folder 0o777 minus the umask) and is renamed onto `path`; on an exception it is
+    removed and `path` is left as it was. The parent folder must exist.
 
     Args:
         path: the destination.
         suffix: the temporary name's ending (some writers pick the format from it); defaults
             to `path`'s suffix.
         directory: the temporary path is an (empty) folder, which replaces a folder `path`.
+        companions: endings of files the writer puts beside the temporary path, named like it
+            (OpenVINO writes `model.bin` beside `model.xml`): each replaces `path` with that
+            ending, before `path` itself, and is removed after an error.
 
     Example:
     >>> import tempfile
@@ -41,28 +50,43 @@ def atomic_path(
     'done'
     """
     path = Path(path)
-    mode = new_file_mode(path)
     ending = path.suffix if suffix is None else suffix
+    if companions and not ending:
+        raise ArgumentError("companions", "companions need a path (or suffix) with an ending")
     if directory:
         temporary = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=ending, dir=path.parent))
     else:
         handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=ending, dir=path.parent)
         os.close(handle)
         temporary = Path(name)
+    staged = [(temporary.with_suffix(end), path.with_suffix(end)) for end in companions]
+    staged.append((temporary, path))
     try:
         yield temporary
-        if directory:
-            if path.is_dir():
-                shutil.rmtree(path)
-        else:
-            os.chmod(temporary, mode)  # mkstemp creates 0o600; give the usual permissions
-        os.replace(temporary, path)
+        for source, target in staged:
+            _replace(source, target)
     except BaseException:
-        if temporary.is_dir():
-            shutil.rmtree(temporary, ignore_errors=True)
-        else:
-            temporary.unlink(missing_ok=True)
+        for source, _ in staged:
+            if source.is_dir():
+                shutil.rmtree(source, ignore_errors=True)
+            else:
+                source.unlink(missing_ok=True)
         raise
+
+
+def _replace(source: Path, target: Path) -> None:
+    """Renames `source` onto `target`, with the permissions `target` has or a new one gets."""
+    if source.is_dir():
+        try:
+            mode = target.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            mode = 0o777 & ~current_umask()
+        os.chmod(source, mode)  # mkdtemp creates 0o700
+        if target.is_dir():
+            shutil.rmtree(target)
+    else:
+        os.chmod(source, new_file_mode(target))  # mkstemp creates 0o600
+    os.replace(source, target)
 
 
 @contextlib.contextmanager
@@ -80,7 +104,9 @@ def atomic_write(
     b'abc'
     """
     if "w" not in mode:
-        raise ValueError(f"mode must be a writing mode such as 'w' or 'wb', got {mode!r}")
+        raise ArgumentError(
+            "mode", f"mode must be a writing mode such as 'w' or 'wb', got {mode!r}"
+        )
     with atomic_path(path, suffix=suffix) as temporary, open(temporary, mode, **open_args) as file:
         yield file
 

@@ -21,6 +21,19 @@ def is_image_file(path: str | os.PathLike) -> bool:
     return path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
 
 
+def is_listed_image(relative: str | os.PathLike) -> bool:
+    """Whether a path relative to a listed folder names an image that `list_images` lists: an
+    image extension (`is_image_file`) and no hidden file or folder on the way. For listers of
+    other file systems (Ray Data's batch inputs), so that every lister keeps the same files.
+
+    Example:
+    >>> is_listed_image("holiday/b.JPG"), is_listed_image(".cache/a.png")
+    (True, False)
+    """
+    relative = Path(relative)
+    return is_image_file(relative) and not any(part.startswith(".") for part in relative.parts)
+
+
 def list_images(folder: str | os.PathLike, *, recursive: bool = False) -> list[Path]:
     """The image files in `folder` (see `is_image_file`), sorted by path.
 
@@ -39,7 +52,5 @@ def list_images(folder: str | os.PathLike, *, recursive: bool = False) -> list[P
     folder = Path(folder)
     paths = folder.rglob("*") if recursive else folder.iterdir()
     return sorted(
-        path for path in paths
-        if is_image_file(path) and path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+        path for path in paths if is_listed_image(path.relative_to(folder)) and path.is_file()
     )

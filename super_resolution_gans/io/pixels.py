@@ -1,10 +1,14 @@
 """Pixel conversion between image arrays and the generators' float RGB in [0, 255].
 
-:func:`to_model_input` turns an image array (see :func:`~super_resolution_gans.io.decode.read_image`)
-into the network's float32 RGB in [0, 255] plus an :class:`ImageInfo` describing the original;
-:func:`from_model_output` turns the network's output back into the same kind (grayscale, RGB or
-RGBA, 8 or 16 bits). :func:`split_alpha` and :func:`to_model_alpha` give the alpha channel,
-which the caller upsamples separately.
+:func:`to_model_input` turns an image array (see
+:func:`~super_resolution_gans.io.decode.read_image`) into the network's float32 RGB in [0, 255]
+plus an :class:`ImageInfo` describing the original; :func:`from_model_output` turns the
+network's output back into the same kind (grayscale, RGB or RGBA, 8 or 16 bits).
+:func:`split_alpha` and :func:`to_model_alpha` give the alpha channel, which the caller upsamples
+separately. :func:`to_8bit` and :func:`to_rgb8` reduce an image to 8 bits (display, the training
+pipeline). :func:`quantise` rounds float pixels to 8-bit levels and :func:`bicubic_upscale` is
+the library's one bicubic baseline (evaluation, training logs, the demo's comparison image);
+these two are TensorFlow ops.
 """
 
 from __future__ import annotations
@@ -15,12 +19,18 @@ import os
 import numpy as np
 from PIL import Image
 
+from ..validation import ArgumentError, SourceError
+
 __all__ = [
     "ImageInfo",
+    "bicubic_upscale",
     "from_model_output",
+    "quantise",
     "split_alpha",
+    "to_8bit",
     "to_model_alpha",
     "to_model_input",
+    "to_rgb8",
     "validated_array",
 ]
 
@@ -31,6 +41,7 @@ _MODES = ("L", "RGB", "RGBA")
 _MODE_BY_CHANNELS = {1: "L", 3: "RGB", 4: "RGBA"}
 _LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R BT.601, as Pillow "L"
 _UINT16_TO_MODEL_SCALE = 257.0  # 65535 / 255: 16-bit samples map exactly onto [0, 255]
+
 
 @dataclasses.dataclass(frozen=True)
 class ImageInfo:
@@ -53,9 +64,14 @@ class ImageInfo:
 
     def __post_init__(self) -> None:
         if self.mode not in _MODES:
-            raise ValueError(f"ImageInfo.mode must be one of {_MODES}, received {self.mode!r}.")
+            raise ArgumentError(
+                "mode", f"ImageInfo.mode must be one of {_MODES}, received {self.mode!r}."
+            )
         if self.bit_depth not in (8, 16):
-            raise ValueError(f"ImageInfo.bit_depth must be 8 or 16, received {self.bit_depth!r}.")
+            raise ArgumentError(
+                "bit_depth",
+                f"ImageInfo.bit_depth must be 8 or 16, received {self.bit_depth!r}.",
+            )
 
     @classmethod
     def of(cls, image: np.ndarray) -> ImageInfo:
@@ -88,16 +104,20 @@ class ImageInfo:
 
 
 def validated_array(array: np.ndarray, name: str) -> np.ndarray:
-    """Check an image array; return it as ``uint8``/``uint16``, ``HxWx1`` squeezed to ``HxW``."""
+    """Check an image array; return it as ``uint8``/``uint16``, ``HxWx1`` squeezed to ``HxW``.
+
+    Raises ``TypeError`` for a non-array and `SourceError` (a ``ValueError``) naming ``name``
+    for an unusable one.
+    """
     if not isinstance(array, np.ndarray):
         raise TypeError(f"{name} must be a numpy array, received {type(array).__name__}.")
     shape_ok = array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (1, 3, 4))
     if not shape_ok:
-        raise ValueError(
-            f"{name} must have shape HxW, HxWx1, HxWx3 or HxWx4, received shape {array.shape}."
+        raise SourceError(
+            name, f"must have shape HxW, HxWx1, HxWx3 or HxWx4, received shape {array.shape}."
         )
     if array.shape[0] == 0 or array.shape[1] == 0:
-        raise ValueError(f"{name} is empty: shape {array.shape}.")
+        raise SourceError(name, f"is empty: shape {array.shape}.")
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[..., 0]
     dtype = array.dtype
@@ -105,18 +125,83 @@ def validated_array(array: np.ndarray, name: str) -> np.ndarray:
         return array if dtype.isnative else array.astype(dtype.newbyteorder("="))
     if dtype.kind == "f":
         if not np.isfinite(array).all():
-            raise ValueError(f"{name} contains NaN or infinite values.")
+            raise SourceError(name, "contains NaN or infinite values.")
         low, high = float(array.min()), float(array.max())
         if low < 0.0 or high > 255.0:
-            raise ValueError(
-                f"{name} is a float array with values in [{low:g}, {high:g}]; float images must "
-                "be in [0, 255] (multiply a [0, 1] image by 255)."
+            raise SourceError(
+                name,
+                f"is a float array with values in [{low:g}, {high:g}]; float images must "
+                "be in [0, 255] (multiply a [0, 1] image by 255).",
             )
         return np.rint(array).astype(np.uint8)
-    raise ValueError(
-        f"{name} has dtype {dtype}; expected uint8, uint16, or float in [0, 255]."
-    )
+    raise SourceError(name, f"has dtype {dtype}; expected uint8, uint16, or float in [0, 255].")
 
+
+def to_8bit(image: np.ndarray) -> np.ndarray:
+    """The image with 8-bit samples: ``uint8`` as it is, ``uint16`` rounded (``v / 257``).
+
+    Args:
+        image: An image array (anything :func:`read_image` accepts as an array).
+
+    Returns:
+        A ``uint8`` array of the same shape (``HxWx1`` squeezed to ``HxW``).
+
+    Example:
+    >>> to_8bit(np.array([[0, 128, 129, 65535]], np.uint16))
+    array([[  0,   0,   1, 255]], dtype=uint8)
+    """
+    image = validated_array(image, "image")
+    if image.dtype == np.uint8:
+        return image
+    return ((image.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)  # round(v / 257)
+
+
+def to_rgb8(image: np.ndarray) -> np.ndarray:
+    """The image as ``uint8`` RGB ``HxWx3``: gray replicated, alpha dropped, 16 bits rounded to
+    8 (:func:`to_8bit`). What the training pipeline decodes every file to.
+
+    Example:
+    >>> to_rgb8(np.zeros((2, 3, 4), np.uint16)).shape
+    (2, 3, 3)
+    """
+    color, _ = split_alpha(to_8bit(image))
+    if color.ndim == 2:
+        return np.repeat(color[..., None], 3, axis=2)
+    return np.ascontiguousarray(color)
+
+
+def quantise(pixels):
+    """Float pixels clipped to [0, 255] and rounded to 8-bit levels (a TensorFlow op).
+
+    Example:
+    >>> quantise(np.array([-3.0, 7.4, 300.0])).numpy()
+    array([  0.,   7., 255.])
+    """
+    import tensorflow as tf  # slow to import; only the TensorFlow paths need it
+
+    return tf.round(tf.clip_by_value(pixels, 0.0, 255.0))
+
+
+def bicubic_upscale(lr, size):
+    """Bicubic upscaling to ``size`` (height, width), clipped and rounded to 8-bit values: the
+    baseline every score of the library is compared with (evaluation, training logs) and the
+    demo's comparison image.
+
+    Args:
+        lr: Pixels on the [0, 255] scale, ``(H, W, C)`` or ``(B, H, W, C)`` with any number of
+            channels (RGB, RGBA, gray as ``HxWx1``); a tensor or an array of any real dtype.
+        size: The output ``(height, width)``.
+
+    Returns:
+        A float32 tensor of 8-bit values with the same rank and channels.
+
+    Example:
+    >>> bicubic_upscale(np.full((1, 2, 3, 3), 10.0, np.float32), (8, 12)).shape
+    TensorShape([1, 8, 12, 3])
+    """
+    import tensorflow as tf  # slow to import; only the TensorFlow paths need it
+
+    return quantise(tf.image.resize(lr, size, method="bicubic"))
 
 
 def split_alpha(image: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -243,17 +328,23 @@ def from_model_output(
         raise TypeError(f"info must be an ImageInfo, received {type(info).__name__}.")
     rgb = np.asarray(sr_rgb)
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.shape[0] == 0 or rgb.shape[1] == 0:
-        raise ValueError(f"sr_rgb must have shape HxWx3, received shape {rgb.shape}.")
+        raise ArgumentError(
+            "sr_rgb", f"sr_rgb must have shape HxWx3, received shape {rgb.shape}."
+        )
     out = _to_samples(rgb, info, "sr_rgb")
     if info.mode == "L":
         out = out @ _LUMA_WEIGHTS
     out = _round_to_dtype(out, info)
     if not info.has_alpha:
         if alpha_sr is not None:
-            raise ValueError(f"alpha_sr was given but the input image ({info.mode}) has no alpha.")
+            raise ArgumentError(
+                "alpha_sr",
+                f"alpha_sr was given but the input image ({info.mode}) has no alpha.",
+            )
         return out
     if alpha_sr is None:
-        raise ValueError(
+        raise ArgumentError(
+            "alpha_sr",
             "The input image is RGBA: pass its upsampled alpha channel as alpha_sr "
             "(see to_model_alpha)."
         )
@@ -261,7 +352,8 @@ def from_model_output(
     if alpha.ndim == 3 and alpha.shape[2] == 1:
         alpha = alpha[..., 0]
     if alpha.shape != rgb.shape[:2]:
-        raise ValueError(
+        raise ArgumentError(
+            "alpha_sr",
             f"alpha_sr must have shape {rgb.shape[:2]} (the height and width of sr_rgb), "
             f"received shape {alpha.shape}."
         )
@@ -272,10 +364,10 @@ def from_model_output(
 def _to_samples(values: np.ndarray, info: ImageInfo, name: str) -> np.ndarray:
     """Clip to [0, 255] as float32 (a new array) and rescale to ``info``'s sample range."""
     if values.dtype.kind not in "fiu":
-        raise ValueError(f"{name} must be numeric, received dtype {values.dtype}.")
+        raise ArgumentError(name, f"{name} must be numeric, received dtype {values.dtype}.")
     values = values.astype(np.float32, copy=False)
     if not np.isfinite(values).all():
-        raise ValueError(f"{name} contains NaN or infinite values.")
+        raise ArgumentError(name, f"{name} contains NaN or infinite values.")
     out = np.clip(values, 0.0, 255.0)
     if info.bit_depth == 16:
         out *= _UINT16_TO_MODEL_SCALE
@@ -286,4 +378,3 @@ def _round_to_dtype(samples: np.ndarray, info: ImageInfo) -> np.ndarray:
     np.rint(samples, out=samples)
     np.clip(samples, 0, info.max_value, out=samples)
     return samples.astype(info.dtype)
-

@@ -384,6 +384,7 @@ def pretrained_table() -> str:
             "shipped" if entry.shipped else "download", entry.description,
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]])
-                     for row in rows)
+    lines = ["  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)),
+                        row[-1]]) for row in rows]
+    return "\n".join(lines)
 

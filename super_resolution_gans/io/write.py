@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..validation import ArgumentError, check_int
 from . import net
 from .atomic import atomic_write
-from .pixels import ImageInfo, validated_array
+from .pixels import ImageInfo, to_8bit, validated_array
 
 logger = logging.getLogger(__name__)
 
@@ -48,17 +49,16 @@ def to_pil(image: np.ndarray) -> Image.Image:
     to_pil(read_image("photo.png")).show()
     ```
     """
-    image = validated_array(image, "image")
-    return Image.fromarray(_to_uint8(image))
+    return Image.fromarray(to_8bit(image))
 
 
-def _to_uint8(image: np.ndarray) -> np.ndarray:
-    if image.dtype == np.uint8:
-        return image
-    return ((image.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)  # round(v / 257)
+DEFAULT_JPEG_QUALITY = 95
+"""Quality of JPEG and WebP outputs unless told otherwise (`--jpeg-quality`)."""
 
 
-def write_image(image: np.ndarray, path: str | os.PathLike, *, quality: int = 95) -> Path:
+def write_image(
+    image: np.ndarray, path: str | os.PathLike, *, quality: int = DEFAULT_JPEG_QUALITY
+) -> Path:
     """Write an image array atomically; the format comes from the extension.
 
     Supported extensions: ``.png``, ``.jpg``/``.jpeg``, ``.webp``, ``.tif``/``.tiff``, ``.bmp``.
@@ -93,34 +93,36 @@ def write_image(image: np.ndarray, path: str | os.PathLike, *, quality: int = 95
     """
     image = validated_array(image, "image")
     if isinstance(path, str) and net.is_url(path):
-        raise ValueError(f"Cannot write an image to a URL: {path!r}; give a file path.")
+        raise ArgumentError("path", f"Cannot write an image to a URL: {path!r}; give a file path.")
     path = Path(path).expanduser()
-    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
-        raise ValueError(f"quality must be an integer from 1 to 100, received {quality!r}.")
+    check_int("quality", quality, minimum=1, maximum=100)
     extension = path.suffix.lower()
     image_format = WRITE_FORMATS.get(extension)
     if image_format is None:
         supported = ", ".join(WRITE_FORMATS)
-        raise ValueError(
+        raise ArgumentError(
+            "path",
             f"Cannot write '{path}': unsupported extension {extension or '(none)'!r}; "
             f"use one of {supported}."
         )
     if path.is_dir():
-        raise ValueError(f"Cannot write '{path}': it is a directory.")
+        raise ArgumentError("path", f"Cannot write '{path}': it is a directory.")
     if not path.parent.is_dir():
         raise FileNotFoundError(
             f"Cannot write '{path}': the directory '{path.parent}' does not exist; create it first."
         )
     info = ImageInfo.of(image)
     if info.has_alpha and image_format in _FORMATS_WITHOUT_ALPHA:
-        raise ValueError(
+        raise ArgumentError(
+            "path",
             f"Cannot write an RGBA image to '{path}': {image_format} has no alpha channel. "
             "Use .png, .webp or .tif, or drop the alpha first (split_alpha)."
         )
     if info.bit_depth == 16 and not (
         image_format == "PNG" or (image_format == "TIFF" and info.mode == "L")
     ):
-        raise ValueError(
+        raise ArgumentError(
+            "path",
             f"Cannot write a 16-bit {info.mode} image to '{path}': 16 bits per sample can be "
             "written as .png (any mode) or .tif (grayscale only). Use .png, or reduce the image "
             "to 8 bits first."

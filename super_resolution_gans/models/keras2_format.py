@@ -80,7 +80,8 @@ def read_keras2_file(path: str | os.PathLike) -> Keras2File:
     try:
         handle = h5py.File(path, "r")
     except OSError as err:
-        raise SourceError(f"{path}", f"not a readable HDF5 model file ({err})", separator=": ") from err
+        raise SourceError(f"{path}", f"not a readable HDF5 model file ({err})",
+                          separator=": ") from err
     with handle:
         config = handle.attrs.get("model_config")
         layer_classes: tuple[str, ...] = ()
@@ -91,7 +92,8 @@ def read_keras2_file(path: str | os.PathLike) -> Keras2File:
                 layers = json.loads(config)["config"]["layers"]
                 layer_classes = tuple(layer["class_name"] for layer in layers)
             except (ValueError, KeyError, TypeError) as err:
-                raise SourceError(f"{path}", "the model config in this file is malformed", separator=": ") from err
+                raise SourceError(f"{path}", "the model config in this file is malformed",
+                                  separator=": ") from err
         weights = handle["model_weights"] if "model_weights" in handle else handle
         if "layer_names" not in weights.attrs:
             raise SourceError(f"{path}", "not a Keras 2 .h5 model or weights file", separator=": ")
@@ -102,7 +104,8 @@ def read_keras2_file(path: str | os.PathLike) -> Keras2File:
                 for weight_name in group.attrs.get("weight_names", []):
                     shapes.append(tuple(group[_text(weight_name)].shape))
         except (KeyError, AttributeError, TypeError) as err:
-            raise SourceError(f"{path}", f"malformed Keras 2 file (missing weights {err})", separator=": ") from err
+            raise SourceError(f"{path}", f"malformed Keras 2 file (missing weights {err})",
+                              separator=": ") from err
         version = handle.attrs.get("keras_version", b"")
     return Keras2File(
         path=path,

@@ -2,7 +2,7 @@
 
 Every layer here is a `keras.saving.register_keras_serializable` class, so a saved
 `.keras` generator reloads with `keras.models.load_model(path, safe_mode=True)` in a process
-that has only imported `super_resolution_gans`. None of them has weights.
+that has only imported `super_resolution_gans.models`. None of them has weights.
 """
 
 from __future__ import annotations
@@ -143,7 +143,8 @@ class ScaledResidual(keras.layers.Layer):
 
     Example:
     >>> import numpy as np
-    >>> round(float(ScaledResidual(0.2)([np.ones((1, 1, 1, 1)), np.ones((1, 1, 1, 1))])[0, 0, 0, 0]), 6)
+    >>> ones = np.ones((1, 1, 1, 1), "float32")
+    >>> round(float(ScaledResidual(0.2)([ones, ones])[0, 0, 0, 0]), 6)
     1.2
     """
 

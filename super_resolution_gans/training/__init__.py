@@ -1,17 +1,13 @@
 """Training: the SRGAN model and its losses, the run configuration, callbacks and `train`."""
 
-from .config import TrainConfig
-from .gan import SRGAN, paper_adam
-from .loop import train
-from .losses import VGG22, VGG54, VGGPreprocess, build_vgg_feature_extractor
+from .._lazy import lazy_exports
 
-__all__ = [
-    "SRGAN",
-    "VGG22",
-    "VGG54",
-    "TrainConfig",
-    "VGGPreprocess",
-    "build_vgg_feature_extractor",
-    "paper_adam",
-    "train",
-]
+# Public names, imported from their sub-module when first used (PEP 562): importing the
+# package imports no TensorFlow, so the command lines answer --help at once.
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "config": ["TrainConfig", "VGG22", "VGG54"],
+    "gan": ["SRGAN", "paper_adam"],
+    "loop": ["train"],
+    "losses": ["VGGPreprocess", "VGGWeightsError", "build_vgg_feature_extractor"],
+})
+

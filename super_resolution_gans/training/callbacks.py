@@ -1,8 +1,19 @@
-"""Callbacks of the training run, one job each: stop at the step count, save checkpoints,
-add the run's own figures to the epoch logs, append them to a CSV, write TensorBoard.
+"""Callbacks of the training run, one job each: stop at the step count, save checkpoints, show
+the run's progress, add the run's own figures to the epoch logs, append them to a CSV, write
+TensorBoard.
 
 An "epoch" of the training run is `checkpoint_every` steps, so every callback acts at each
 checkpoint. Order matters where logs are read: `RunFigures` comes before the writers.
+
+Why not Keras's own: `BackupAndRestore` overwrites one weights file and then an epoch file (not
+one atomic step), builds and restores `model.optimizer` only (an SRGAN has two), resumes at an
+epoch boundary (not at the step a run stopped at) and deletes its backup when `fit` ends, while
+a finished run must still resume to say where it stopped; `tf.train.CheckpointManager` writes
+each checkpoint under a new name and then its index, so a kill leaves the last one usable.
+`CSVLogger` keys its rows by epoch, not by the run's step, and without validation adds a `val_`
+column for every metric, filled with "NA". `TensorBoard` writes scalars against the epoch
+index, not the step, and no sample images. Keras's progress bar counts one epoch
+(`checkpoint_every` steps), not the run.
 """
 
 from __future__ import annotations
@@ -18,7 +29,8 @@ import tensorflow as tf
 
 from ..data import bicubic_upscale
 
-__all__ = ["CheckpointSaver", "HistoryCSV", "RunFigures", "StopAtStep", "TensorBoardWriter"]
+__all__ = ["CheckpointSaver", "HistoryCSV", "RunFigures", "StepProgress", "StopAtStep",
+           "TensorBoardWriter"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +55,44 @@ class StopAtStep(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if optimizer_step(self.model) >= self.total_steps:
             self.model.stop_training = True
+
+
+class StepProgress(keras.callbacks.Callback):
+    """A progress bar over the steps this `fit` has to run: from the run's step when it starts
+    (0, or where an interrupted run stopped) to `total_steps`, with the ETA of those steps.
+
+    Use it with `fit(..., verbose=0)`, whose own bar would count one epoch.
+
+    Args:
+        total_steps: the step the run stops at (`--steps`).
+        verbose: 1 for a bar updated in place (a terminal), 2 for one line at the end.
+
+    Example:
+    >>> StepProgress(100).total_steps
+    100
+    """
+
+    def __init__(self, total_steps: int, verbose: int = 1):
+        super().__init__()
+        self.total_steps = total_steps
+        self.verbose = verbose
+        self._first_step = 0
+        self._bar: keras.utils.Progbar | None = None
+
+    def on_train_begin(self, logs=None):
+        self._first_step = optimizer_step(self.model)
+        self._bar = keras.utils.Progbar(
+            max(self.total_steps - self._first_step, 0), verbose=self.verbose,
+            stateless_metrics=(),  # the logs are already running means: shown as they are
+        )
+
+    def on_train_batch_end(self, batch, logs=None):
+        done = optimizer_step(self.model) - self._first_step
+        self._bar.update(done, list((logs or {}).items()), finalize=False)
+
+    def on_train_end(self, logs=None):
+        if self._bar is not None:
+            self._bar.update(optimizer_step(self.model) - self._first_step, finalize=True)
 
 
 class CheckpointSaver(keras.callbacks.Callback):

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-
-import keras
+from typing import TYPE_CHECKING
 
 from ..data.degradation import DEGRADATION_PRESETS, get_degradation
-from .losses import VGG54
 
-__all__ = ["RUN_DEFINING_FIELDS", "TrainConfig"]
+if TYPE_CHECKING:
+    import keras
+
+__all__ = ["RUN_DEFINING_FIELDS", "VGG22", "VGG54", "TrainConfig"]
+
+VGG54 = "block5_conv4"
+"""The VGG19 layer of the paper's SRGAN content loss (the default `vgg_layer`)."""
+VGG22 = "block2_conv2"
+"""The VGG19 layer of the paper's SRGAN-VGG22 content loss."""
 
 RUN_DEFINING_FIELDS = ("stage", "scale", "num_blocks", "filters", "global_skip", "crop_size",
                        "degradation", "content_loss")
@@ -66,6 +72,8 @@ class TrainConfig:
 
     def learning_rate(self) -> float | keras.optimizers.schedules.LearningRateSchedule:
         """The generator's and discriminator's learning rate or schedule for this run."""
+        import keras  # here, not at import: the training command's parser reads the defaults
+
         if self.schedule() == "step":  # the paper's SRGAN: x0.1 after half the steps
             return keras.optimizers.schedules.PiecewiseConstantDecay(
                 [self.steps // 2], [self.lr, self.lr * 0.1]

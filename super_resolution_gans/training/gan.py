@@ -76,7 +76,8 @@ class SRGAN(keras.Model):
     ):
         super().__init__(**kwargs)
         if pixel_loss not in PIXEL_LOSSES:
-            raise ValueError(f"pixel_loss must be one of {sorted(PIXEL_LOSSES)}, got {pixel_loss!r}")
+            raise ValueError(
+                f"pixel_loss must be one of {sorted(PIXEL_LOSSES)}, got {pixel_loss!r}")
         self.generator = generator
         self.discriminator = discriminator
         self.feature_extractor = feature_extractor
@@ -116,7 +117,8 @@ class SRGAN(keras.Model):
         (`jit_compile`, `steps_per_execution`, ...).
         """
         g_optimizer = _with_loss_scaling(g_optimizer or paper_adam())
-        d_optimizer = _with_loss_scaling(d_optimizer or paper_adam()) if self.is_adversarial else None
+        d_optimizer = (_with_loss_scaling(d_optimizer or paper_adam()) if self.is_adversarial
+                       else None)
         g_optimizer.build(self.generator.trainable_variables)
         if d_optimizer is not None:
             d_optimizer.build(self.discriminator.trainable_variables)

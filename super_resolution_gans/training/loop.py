@@ -4,7 +4,8 @@ Checkpoints of both networks, both optimizers and the step counter are written e
 `checkpoint_every` steps; calling `train` again with the same config after an interruption
 (even SIGKILL) resumes from the last checkpoint and stops at the same total step count. The run
 folder's `run.json` records the settings; a resumption with other run-defining settings is
-refused.
+refused. Nothing is written before the networks (and the VGG19 weights of the content loss) are
+built, so a run that cannot start leaves nothing that would refuse its corrected rerun.
 """
 
 from __future__ import annotations
@@ -18,36 +19,39 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from ..version import package_version
 from ..data import bicubic_upscale, make_dataset
 from ..data.degradation import get_degradation
 from ..evaluation.metrics import psnr_y
 from ..io.atomic import atomic_write
 from ..io.model_io import generator_architecture, load_generator, save_generator
 from ..models import build_discriminator, build_generator, build_generator_with_policy
+from ..version import package_version
 from .callbacks import (
     CheckpointSaver,
     HistoryCSV,
     RunFigures,
+    StepProgress,
     StopAtStep,
     TensorBoardWriter,
     optimizer_step,
 )
 from .config import TrainConfig
 from .gan import SRGAN, paper_adam
-from .losses import build_vgg_feature_extractor
+from .losses import VGG19_NOTOP_FILE, VGGWeightsError, build_vgg_feature_extractor
 
 __all__ = ["choose_strategy", "train"]
 
 logger = logging.getLogger(__name__)
 
-# Values of run-defining settings added after runs were first recorded: a run.json without
-# them was made with these.
-_VALUES_OF_OLDER_RUNS = {"degradation": "none", "content_loss": None}
-
 
 def train(config: TrainConfig) -> Path:
     """Trains (or resumes) the run described by `config`; returns the generator's path.
+
+    Raises:
+        ValueError, FileNotFoundError: a setting is wrong (the message names its flag), or the
+            output folder holds a run with other run-defining settings.
+        VGGWeightsError: `--stage srgan` with the VGG content loss, and the VGG19 ImageNet
+            weights can be neither found nor downloaded; nothing was written.
 
     Example:
     >>> config = TrainConfig(data=Path("photos"), output=Path("runs/x4"), steps=1000)
@@ -55,7 +59,6 @@ def train(config: TrainConfig) -> Path:
     PosixPath('runs/x4/generator.keras')
     """
     config.validate()
-    config.output.mkdir(parents=True, exist_ok=True)
     _check_same_run(config)
     if config.mixed_precision:
         keras.config.set_dtype_policy("mixed_float16")
@@ -68,6 +71,8 @@ def train(config: TrainConfig) -> Path:
             d_optimizer=paper_adam(config.learning_rate()) if config.stage == "srgan" else None,
             jit_compile="auto" if config.jit is None else config.jit,
         )
+    config.output.mkdir(parents=True, exist_ok=True)
+    _record_run(config)
     manager = _restore_or_initialise(model, config, strategy, is_chief)
     start_step = optimizer_step(model)
     if start_step < config.steps:
@@ -99,8 +104,7 @@ def _build_model(config: TrainConfig) -> SRGAN:
     content_loss = config.content_loss or "vgg"
     feature_extractor = None
     if content_loss == "vgg":
-        weights = None if config.vgg_weights.lower() == "none" else config.vgg_weights
-        feature_extractor = build_vgg_feature_extractor(config.vgg_layer, weights=weights)
+        feature_extractor = _vgg_feature_extractor(config)
     return SRGAN(
         generator,
         build_discriminator(config.crop_size),
@@ -109,6 +113,20 @@ def _build_model(config: TrainConfig) -> SRGAN:
         pixel_loss="mse" if content_loss == "vgg" else content_loss,
         eval_border=config.scale,
     )
+
+
+def _vgg_feature_extractor(config: TrainConfig) -> keras.Model:
+    weights = None if config.vgg_weights.lower() == "none" else config.vgg_weights
+    try:
+        return build_vgg_feature_extractor(config.vgg_layer, weights=weights)
+    except VGGWeightsError as err:
+        raise VGGWeightsError(
+            f"--stage srgan: the VGG19 ImageNet weights of the content loss cannot be "
+            f"downloaded ({err.reason}); pass a local copy of {VGG19_NOTOP_FILE} with "
+            f"--vgg-weights PATH (or put it in {err.cache}/), or train without VGG: "
+            "--content-loss mse",
+            reason=err.reason, cache=err.cache,
+        ) from err
 
 
 def _restore_or_initialise(model: SRGAN, config: TrainConfig, strategy, is_chief: bool):
@@ -148,7 +166,7 @@ def _fit(model: SRGAN, manager, config: TrainConfig, is_chief: bool, start_step:
         epochs=math.ceil(config.steps / every),
         validation_data=validation,
         callbacks=_callbacks(manager, config, is_chief, validation),
-        verbose=0 if config.quiet else (1 if sys.stdout.isatty() else 2),
+        verbose=0,  # Keras's bar counts an epoch (checkpoint_every steps); StepProgress the run
         shuffle=False,
     )
 
@@ -157,6 +175,8 @@ def _callbacks(manager, config: TrainConfig, is_chief: bool, validation) -> list
     callbacks = [StopAtStep(config.steps), CheckpointSaver(manager)]
     if not is_chief:
         return callbacks
+    if not config.quiet:
+        callbacks.append(StepProgress(config.steps, verbose=1 if sys.stdout.isatty() else 2))
     history = HistoryCSV(config.output / "history.csv")
     callbacks += [RunFigures(history.last_wall_seconds(), _bicubic_psnr(validation, config.scale)),
                   history]
@@ -227,19 +247,26 @@ def _is_chief(strategy: tf.distribute.Strategy) -> bool:
 
 
 def _check_same_run(config: TrainConfig) -> None:
-    """Refuses to resume a run folder with other run-defining settings; records the config."""
+    """Refuses to resume a run folder with other run-defining settings (reads only)."""
     record = config.output / "run.json"
-    settings = config.run_defining()
-    if record.exists():
-        previous = {**_VALUES_OF_OLDER_RUNS, **json.loads(record.read_text())["architecture"]}
-        changed = {k: (previous.get(k), v) for k, v in settings.items() if previous.get(k) != v}
-        if changed:
-            details = ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in changed.items())
-            raise ValueError(f"--output {config.output} holds a run with other settings "
-                             f"({details}); use another --output folder")
+    if not record.exists():
         return
-    payload = {"architecture": settings, "command": sys.argv, "version": package_version(),
-               "flags": config.as_record()}
+    previous = json.loads(record.read_text())["architecture"]
+    settings = config.run_defining()
+    changed = {k: (previous.get(k), v) for k, v in settings.items() if previous.get(k) != v}
+    if changed:
+        details = ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in changed.items())
+        raise ValueError(f"--output {config.output} holds a run with other settings "
+                         f"({details}); use another --output folder")
+
+
+def _record_run(config: TrainConfig) -> None:
+    """Writes `run.json` (settings, command, version) for a new run; keeps a resumed run's."""
+    record = config.output / "run.json"
+    if record.exists():
+        return
+    payload = {"architecture": config.run_defining(), "command": sys.argv,
+               "version": package_version(), "flags": config.as_record()}
     with atomic_write(record, "w") as handle:
         handle.write(json.dumps(payload, indent=2))
 

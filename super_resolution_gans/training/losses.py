@@ -12,12 +12,28 @@ import keras
 import tensorflow as tf
 
 from ..models.layers import PACKAGE
+from .config import VGG22, VGG54  # noqa: F401 (VGG22: for the doctests below)
 
-VGG54 = "block5_conv4"
-VGG22 = "block2_conv2"
 VGG_FEATURE_SCALE = 1.0 / 12.75  # Ledig et al.: VGG features rescaled so losses match MSE's scale
 VGG19_NOTOP_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
 _IMAGENET_BGR_MEAN = (103.939, 116.779, 123.68)
+
+
+class VGGWeightsError(OSError, RuntimeError):
+    """The VGG19 ImageNet weights are neither cached nor downloadable (offline, firewalled).
+
+    An `OSError` (a file that cannot be had), so the command lines show it as one line; also a
+    `RuntimeError`, which it was first.
+
+    Attributes:
+        reason: why the download failed, on one line.
+        cache: the folder where Keras looks for a copy of `VGG19_NOTOP_FILE`.
+    """
+
+    def __init__(self, message: str, *, reason: str, cache: Path):
+        super().__init__(message)
+        self.reason = reason
+        self.cache = cache
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -51,8 +67,8 @@ def build_vgg_feature_extractor(
 
     Raises:
         FileNotFoundError: `weights` is a path that does not exist.
-        RuntimeError: the ImageNet weights cannot be downloaded; the message says which file is
-            missing, where Keras looks for it and how to pass a local copy.
+        VGGWeightsError: the ImageNet weights cannot be downloaded; the message says which file
+            is missing, where Keras looks for it and how to pass a local copy.
 
     Example:
     >>> import numpy as np
@@ -74,10 +90,12 @@ def build_vgg_feature_extractor(
         if weights != "imagenet":
             raise
         cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models"
-        raise RuntimeError(
-            f"cannot download the VGG19 ImageNet weights ({err}). Place {VGG19_NOTOP_FILE} in "
-            f"{cache}/ or pass its path (build_vgg_feature_extractor(weights='/path/to/"
-            f"{VGG19_NOTOP_FILE}'), or --vgg-weights PATH on the command line)"
+        reason = " ".join(str(err).split()) or type(err).__name__
+        raise VGGWeightsError(
+            f"cannot download the VGG19 ImageNet weights ({reason}). Place {VGG19_NOTOP_FILE} "
+            f"in {cache}/ or pass its path (build_vgg_feature_extractor(weights='/path/to/"
+            f"{VGG19_NOTOP_FILE}'), or --vgg-weights PATH on the command line)",
+            reason=reason, cache=cache,
         ) from err
     try:
         features = vgg.get_layer(layer).output

@@ -1,0 +1,284 @@
+"""The skeleton every command line shares: flags, argument types, output, and errors to exit codes.
+
+A command is a `build_parser()` and a body `run(args) -> int`; `run_command` parses, configures
+the output, runs the body and turns the library's typed errors into one line on stderr and exit
+status 1 (2 for invalid arguments, from argparse; 130 when interrupted). Errors that carry the
+name of the Python argument that refused the input (`ArgumentError`, `SourceError`,
+`DownloadError`: their `argument` attribute) get the matching flag as a hint.
+
+Every command has `--quiet` / `-q`, `--verbose` / `-v` and `--version` (`add_output_flags`);
+commands that take a model have `--model-path` and `--list-models` (`add_model_flags`), with one
+meaning everywhere.
+
+Start-up time: this module and the parsers import no TensorFlow, Keras or Ray, so `--help`,
+`--version` and `--list-models` answer at once; the command bodies import the heavy modules
+after parsing.
+
+Quiet output: without `--verbose`, the start-up chatter of the libraries underneath stays off the
+terminal (`configure_output`, called by `run_command`, never at import): `TF_CPP_MIN_LOG_LEVEL=3`
+and `RAY_LOGGER_LEVEL=error` are set in the environment unless the user set them; TensorFlow is
+imported with the process's stderr sent to a temporary file, because its C++ start-up lines
+("oneDNN custom operations are on", "Could not find cuda drivers", absl's "All log messages
+before absl::InitializeLog()") ignore `TF_CPP_MIN_LOG_LEVEL` (the file is replayed if the import
+fails); the `absl` and `tensorflow` Python loggers are lowered to errors. With `--verbose`
+nothing is hidden and the library logs at debug level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from typing import IO
+
+from .io.write import DEFAULT_JPEG_QUALITY
+from .validation import ArgumentError, check_int
+from .version import package_version
+
+__all__ = [
+    "DEFAULT_JPEG_QUALITY",
+    "MODEL_PATH_HELP",
+    "USER_ERRORS",
+    "CommandError",
+    "add_model_flags",
+    "add_output_flags",
+    "configure_output",
+    "stderr_held_back",
+    "jpeg_quality",
+    "non_negative_int",
+    "one_line",
+    "port_number",
+    "positive_float",
+    "positive_int",
+    "run_command",
+    "with_hint",
+]
+
+USER_ERRORS = (ValueError, OSError)
+"""Errors the library raises for unusable inputs, models and outputs (a `DownloadError` is an
+`OSError`). Anything else is a bug and keeps its traceback."""
+
+
+class CommandError(Exception):
+    """An error whose one-line message is ready to show (it names what failed)."""
+
+
+def _int_type(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    bounds = f"{minimum} or more" if maximum is None else f"from {minimum} to {maximum}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        try:
+            return check_int("value", value, minimum=minimum, maximum=maximum)
+        except ArgumentError:
+            raise argparse.ArgumentTypeError(f"must be {bounds}, got {value}") from None
+
+    return parse
+
+
+non_negative_int = _int_type(0)
+"""argparse type: an integer >= 0."""
+
+positive_int = _int_type(1)
+"""argparse type: an integer >= 1."""
+
+jpeg_quality = _int_type(1, 100)
+"""argparse type: a JPEG / WebP quality, an integer from 1 to 100."""
+
+port_number = _int_type(1, 65535)
+"""argparse type: a TCP port, an integer from 1 to 65535."""
+
+MODEL_PATH_HELP = (
+    "the generator: a file (.keras, .weights.h5, a SuperResolution-GANs 0.0.x .h5, or an "
+    "ESRGAN / Real-ESRGAN PyTorch .pth / .safetensors), an http(s) URL to one, or a registered "
+    "name (see --list-models; e.g. realesrgan_x4plus, downloaded and verified on first use); "
+    "default: the shipped weights"
+)
+"""The help of `--model-path`, the same in every command."""
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a number > 0.
+
+    Example:
+    >>> positive_float("0.5")
+    0.5
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
+def add_output_flags(
+    parser: argparse.ArgumentParser,
+    *,
+    quiet_help: str = "no progress bars and no log messages, only warnings and errors",
+) -> None:
+    """Adds `--quiet` / `-q` and `--verbose` / `-v` (exclusive) and `--version` to `parser`.
+
+    Example:
+    >>> parser = argparse.ArgumentParser(prog="demo")
+    >>> add_output_flags(parser)
+    >>> args = parser.parse_args(["-v"])
+    >>> args.quiet, args.verbose
+    (False, True)
+    """
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--quiet", "-q", action="store_true", help=quiet_help)
+    group.add_argument("--verbose", "-v", action="store_true",
+                       help="also show debug messages, and the start-up messages of the "
+                            "libraries underneath (TensorFlow, Ray) that are hidden by default")
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s (super_resolution_gans {package_version()})",
+                        help="show the version of super_resolution_gans and exit")
+
+
+class _ListModels(argparse.Action):
+    """`--list-models`: prints the registry of pretrained weights and exits, like `--version`
+    (so it needs no other flag)."""
+
+    def __init__(self, option_strings: list[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        with stderr_held_back():  # the registry's models import TensorFlow
+            from .io.weights import pretrained_table
+        print(pretrained_table())
+        parser.exit()
+
+
+def add_model_flags(parser: argparse.ArgumentParser, *aliases: str) -> None:
+    """Adds `--model-path` (`dest="model_path"`, plus any `aliases`) and `--list-models`.
+
+    Example:
+    >>> parser = argparse.ArgumentParser(prog="demo")
+    >>> add_model_flags(parser)
+    >>> parser.parse_args(["--model-path", "realsr_x4"]).model_path
+    'realsr_x4'
+    """
+    parser.add_argument("--model-path", *aliases, dest="model_path", metavar="MODEL",
+                        help=MODEL_PATH_HELP)
+    parser.add_argument("--list-models", action=_ListModels,
+                        help="list the registered models (name, architecture, scale, licence, "
+                             "size, shipped or download, purpose) and exit; needs no other flag")
+
+
+@contextlib.contextmanager
+def _stderr_fd_to(file: IO[bytes]) -> Iterator[None]:
+    """Points file descriptor 2 (what C++ libraries write to) at `file`, then back."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        os.dup2(file.fileno(), 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+@contextlib.contextmanager
+def stderr_held_back() -> Iterator[None]:
+    """Sends everything written to stderr meanwhile (TensorFlow's C++ start-up lines) to a
+    temporary file, which is replayed on stderr if the block fails.
+
+    Example:
+    >>> with stderr_held_back():
+    ...     import json
+    """
+    with tempfile.TemporaryFile() as captured:
+        try:
+            with _stderr_fd_to(captured):
+                yield
+        except BaseException:
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+
+
+def configure_output(*, quiet: bool = False, verbose: bool = False) -> None:
+    """Sets up logging for a command and, unless `verbose`, keeps the start-up chatter of
+    TensorFlow and Ray off the terminal (see the module docstring). Call it from a command's
+    `main()` only (`run_command` does), before the command's work imports TensorFlow.
+    """
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(message)s")
+    logging.getLogger("super_resolution_gans").setLevel(
+        logging.DEBUG if verbose else logging.NOTSET)
+    if verbose:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("RAY_LOGGER_LEVEL", "error")
+    if "tensorflow" not in sys.modules and importlib.util.find_spec("tensorflow") is not None:
+        with stderr_held_back():
+            import tensorflow  # noqa: F401 (its start-up lines go nowhere)
+    for logger, module in (("absl", "absl.logging"), ("tensorflow", "tensorflow")):
+        if module in sys.modules:  # never create the absl logger before absl.logging does
+            logging.getLogger(logger).setLevel(logging.ERROR)
+
+
+def one_line(err: BaseException) -> str:
+    """The error's message on one line (its type name when it has none).
+
+    Example:
+    >>> one_line(ValueError("first\\nsecond"))
+    'first second'
+    """
+    text = " ".join(part.strip() for part in str(err).splitlines() if part.strip())
+    return text or type(err).__name__
+
+
+def with_hint(message: str, err: BaseException, flag_hints: Mapping[str, str]) -> str:
+    """`message`, plus the hint for the argument that refused the input, if it has a flag.
+
+    Example:
+    >>> err = ArgumentError("max_bytes", "too big")
+    >>> with_hint("too big", err, {"max_bytes": "Use --max-bytes."})
+    'too big Use --max-bytes.'
+    """
+    hint = flag_hints.get(getattr(err, "argument", None) or "")
+    return f"{message} {hint}" if hint else message
+
+
+def run_command(
+    parser: argparse.ArgumentParser,
+    body: Callable[[argparse.Namespace], int],
+    argv: list[str] | None = None,
+    *,
+    flag_hints: Mapping[str, str] | None = None,
+) -> int:
+    """Parses `argv`, sets up the output (`configure_output` with `args.quiet` and
+    `args.verbose`, when the parser has them), runs `body(args)` and returns its exit status,
+    or 1 after a user error (one line on stderr), 130 after Ctrl-C.
+
+    Example:
+    >>> parser = argparse.ArgumentParser(prog="demo")
+    >>> def fail(args):
+    ...     raise ValueError("photo.png: not an image")
+    >>> import contextlib, io
+    >>> with contextlib.redirect_stderr(io.StringIO()) as stderr:
+    ...     code = run_command(parser, fail, [])
+    >>> code, stderr.getvalue()
+    (1, 'error: photo.png: not an image\\n')
+    """
+    args = parser.parse_args(argv)
+    configure_output(quiet=getattr(args, "quiet", False), verbose=getattr(args, "verbose", False))
+    try:
+        return body(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (CommandError, *USER_ERRORS) as err:
+        print(f"error: {with_hint(one_line(err), err, flag_hints or {})}", file=sys.stderr)
+        return 1
