@@ -134,7 +134,7 @@ def main() -> None:
     precision_parity(models, 24 if args.smoke else 256)
     training_steps(args.smoke, steps=2 if args.smoke else 10)
     speed(models, 24 if args.smoke else 512)
-    largest_image(models, 32 if args.smoke else 1024, 5.0 if args.smoke else 60.0)
+    largest_image(models, 32 if args.smoke else 1024, 1.0 if args.smoke else 60.0)
 
 
 if __name__ == "__main__":

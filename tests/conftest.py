@@ -158,3 +158,15 @@ def tiny_generator_file(tmp_path_factory: pytest.TempPathFactory):
 
     path = tmp_path_factory.mktemp("models") / "tiny_generator.keras"
     return save_generator(build_generator(num_blocks=2, filters=16), path, {"stage": "test"})
+
+
+@pytest.fixture(scope="module")
+def tiny_generator():
+    """`build_generator(num_blocks=2, filters=16)` with random weights (every weight moved off
+    its initial value, BatchNorm statistics included), one per test module."""
+    from helpers import randomize_weights
+
+    from super_resolution_gans import build_generator
+
+    return randomize_weights(build_generator(num_blocks=2, filters=16), seed=1)
+

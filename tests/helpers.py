@@ -97,3 +97,21 @@ def randomize_weights(model: keras.Model, seed: int = 0) -> keras.Model:
                 shape = tuple(layer.bias.shape)
                 layer.bias.assign(rng.normal(0.0, 0.05, shape).astype("float32"))
     return model
+
+
+def write_photos(folder: Path, count: int = 6) -> Path:
+    """`count` small PNG photos (64-96 pixels: smooth gradients plus noise, something a network
+    can learn a little of) in `folder`, created if needed; returns `folder`."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for index in range(count):
+        height, width = 64 + 8 * (index % 5), 96 - 8 * (index % 4)
+        y, x = np.mgrid[0:height, 0:width]
+        base = np.stack([x * 255 / width, y * 255 / height, (x + y) * 127 / (width + height)], -1)
+        noise = rng.normal(0, 20, (height, width, 3))
+        image = np.clip(base + noise, 0, 255).astype(np.uint8)
+        Image.fromarray(image).save(folder / f"photo{index}.png")
+    return folder
+

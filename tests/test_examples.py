@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import write_photos
 from PIL import Image
 
 from super_resolution_gans import load_generator, read_generator_metadata
@@ -20,17 +21,6 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 EXAMPLE_IMAGE = (
     Path(__file__).resolve().parents[1] / "super_resolution_gans" / "assets" / "example_lr.png"
 )
-
-
-def write_photos(folder: Path, count: int = 4) -> Path:
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for index in range(count):
-        size = (64 + 8 * index, 72)
-        Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(
-            folder / f"photo{index}.png"
-        )
-    return folder
 
 
 def test_train_custom_dataset_runs_both_stages(tmp_path):

@@ -28,11 +28,6 @@ TINY = {"scale": 4, "num_blocks": 2, "filters": 16, "global_skip": False}
 
 
 @pytest.fixture(scope="module")
-def tiny_generator():
-    return randomize_weights(build_generator(num_blocks=2, filters=16), seed=2)
-
-
-@pytest.fixture(scope="module")
 def lr_batch():
     return np.random.default_rng(0).uniform(0, 255, (2, 9, 13, 3)).astype("float32")
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import write_photos
 from PIL import Image
 
 from super_resolution_gans import load_generator, read_generator_metadata
@@ -31,20 +32,6 @@ from super_resolution_gans.cli.train import main
 TINY = ["--num-blocks", "2", "--filters", "16", "--crop-size", "32", "--batch-size", "2",
         "--quiet"]
 SUBPROCESS_ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
-
-
-def write_photos(folder: Path, count: int = 6) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    for index in range(count):
-        height, width = 64 + 8 * (index % 5), 96 - 8 * (index % 4)
-        # Smooth gradients plus noise: something a network can learn a little of.
-        y, x = np.mgrid[0:height, 0:width]
-        base = np.stack([x * 255 / width, y * 255 / height, (x + y) * 127 / (width + height)], -1)
-        noise = rng.normal(0, 20, (height, width, 3))
-        image = np.clip(base + noise, 0, 255).astype(np.uint8)
-        Image.fromarray(image).save(folder / f"photo{index}.png")
-    return folder
 
 
 def read_history(run: Path) -> list[dict[str, float]]:

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import flat_layers, randomize_weights, run_serialization_test
+from helpers import flat_layers, run_serialization_test
 
 from super_resolution_gans.models import (
     build_discriminator,
@@ -17,11 +17,6 @@ from super_resolution_gans.models import (
 from super_resolution_gans.models.layers import PixelShuffle, ResizeByFactor
 
 CODE_LAYERS = ("Lambda", "TFOpLambda", "SlicingOpLambda")
-
-
-@pytest.fixture(scope="module")
-def tiny_generator():
-    return randomize_weights(build_generator(num_blocks=2, filters=16), seed=1)
 
 
 def _images(shape, seed=0):

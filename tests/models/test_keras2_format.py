@@ -35,7 +35,7 @@ TOLERANCE = 0.05
 @pytest.fixture(scope="session")
 def seed_fixtures() -> Path:
     """The folder of Keras 2 fixtures; a missing folder is an error, not a skip."""
-    folder = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "keras2_seed_format"
+    folder = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "keras2_seed_format"
     expected = [FULL, WEIGHTS_ONLY, "reference_outputs.npz"]
     missing = [name for name in expected if not (folder / name).is_file()]
     if missing:

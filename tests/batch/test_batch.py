@@ -154,8 +154,8 @@ def test_a_run_killed_midway_leaves_a_row_for_every_output_and_resumes(
     for name in names:  # noise compresses badly: each output takes a while to write
         Image.fromarray(rng.integers(0, 256, (160, 160, 3), dtype=np.uint8)).save(photos / name)
     command = [sys.executable, "-m", "super_resolution_gans.batch", "--input-path", str(photos),
-               "--output-path", str(out), "--model-path", str(tiny_model), "--workers", "1", "--cpus",
-               "1", "--runtime", "tensorflow", "-q"]
+               "--output-path", str(out), "--model-path", str(tiny_model), "--workers", "1",
+               "--cpus", "1", "--runtime", "tensorflow", "-q"]
     with (tmp_path / "stderr.txt").open("w") as stderr:
         process = subprocess.Popen(command, env=SUBPROCESS_ENV, stdout=stderr, stderr=stderr,
                                    start_new_session=True)
@@ -213,7 +213,8 @@ def test_journal_on_an_object_store_is_one_object_per_row_until_the_end(tmp_path
 
 def test_cli_lists_failures_and_exits_1(ray_session, tiny_model, photos, tmp_path, capsys):
     out = tmp_path / "out"
-    argv = ["--input-path", str(photos), "--output-path", str(out), "--model-path", str(tiny_model), "-q"]
+    argv = ["--input-path", str(photos), "--output-path", str(out), "--model-path",
+            str(tiny_model), "-q"]
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert "broken.png" in err and "1 of 5 images failed" in err and "Traceback" not in err

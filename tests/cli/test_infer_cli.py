@@ -18,7 +18,7 @@ from super_resolution_gans.cli.infer import build_parser, main
 from super_resolution_gans.srgan_utils import SRGAN_predict
 
 # shared/ sits beside the repository's checkout.
-SEED_FIXTURES = Path(__file__).resolve().parents[2] / "shared/fixtures/keras2_seed_format"
+SEED_FIXTURES = Path(__file__).resolve().parents[3] / "shared/fixtures/keras2_seed_format"
 SEED_FULL_MODEL = SEED_FIXTURES / "seed_generator_2blocks.h5"
 RNG = np.random.default_rng(11)
 
