@@ -34,11 +34,14 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from .io.write import DEFAULT_JPEG_QUALITY
 from .validation import ArgumentError, check_int
 from .version import package_version
+
+if TYPE_CHECKING:
+    from .inference.upscaler import UpscaleOptions
 
 __all__ = [
     "DEFAULT_JPEG_QUALITY",
@@ -47,6 +50,7 @@ __all__ = [
     "CommandError",
     "add_model_flags",
     "add_output_flags",
+    "add_upscale_flags",
     "configure_output",
     "stderr_held_back",
     "jpeg_quality",
@@ -56,6 +60,7 @@ __all__ = [
     "positive_float",
     "positive_int",
     "run_command",
+    "upscale_options",
     "with_hint",
 ]
 
@@ -119,6 +124,91 @@ def positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
     return value
+
+
+def add_upscale_flags(
+    parser: argparse.ArgumentParser, *, url_inputs: bool, predecessor_aliases: bool = False
+) -> None:
+    """Adds the flags of `UpscaleOptions` (tiling, runtime, precision, input limits) and
+    `--jpeg-quality`; `upscale_options(args)` reads them back. A new option is one field there
+    and one flag here, for every command that super-resolves.
+
+    Args:
+        parser: the command's parser.
+        url_inputs: also `--max-bytes` and `--timeout`, for commands that read http(s) URLs.
+        predecessor_aliases: also the camelCase spellings of SuperResolution-GANs 0.0.x's infer.
+
+    Example:
+    >>> parser = argparse.ArgumentParser(prog="demo")
+    >>> add_upscale_flags(parser, url_inputs=False)
+    >>> parser.parse_args(["--tile-size", "128"]).tile_size
+    128
+    """
+    from .inference.runtimes import PRECISIONS, RUNTIMES
+    from .io.decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
+    from .io.net import DEFAULT_TIMEOUT
+
+    def add(flag: str, camel: str | None = None, **options) -> None:
+        aliases = [camel] if camel and predecessor_aliases else []
+        parser.add_argument(flag, *aliases, **options)
+
+    add("--tile-size", "--tileSize", dest="tile_size", type=non_negative_int, metavar="N",
+        help="process the image in LR tiles of at most NxN pixels to bound memory "
+             "(seamless); 0 = whole image in one pass; default: chosen from the image size")
+    add("--tile-overlap", "--tileOverlap", dest="tile_overlap", type=non_negative_int,
+        metavar="N", help="LR pixels of context around each tile; default: the network's own "
+                          "(its receptive radius, exact; for RRDBNet its measured effective "
+                          "field, 80)")
+    add("--tile-batch-size", "--tileBatchSize", dest="tile_batch_size", type=positive_int,
+        default=1, metavar="N", help="tiles run together in one batch (default: 1)")
+    add("--max-pixels", "--maxPixels", dest="max_pixels", type=non_negative_int,
+        default=DEFAULT_MAX_PIXELS, metavar="N",
+        help="refuse input images with more pixels than this, as possible decompression bombs; "
+             f"0 = no limit (default: {DEFAULT_MAX_PIXELS:,})")
+    if url_inputs:
+        add("--max-bytes", "--maxBytes", dest="max_bytes", type=positive_int,
+            default=DEFAULT_MAX_BYTES, metavar="N",
+            help="largest image download accepted from a URL, in bytes "
+                 f"(default: {DEFAULT_MAX_BYTES:,})")
+        add("--timeout", type=positive_float, metavar="SECONDS",
+            help="for URL inputs: seconds to wait to connect and for each piece of data "
+                 f"(default: {DEFAULT_TIMEOUT[0]:g} to connect, {DEFAULT_TIMEOUT[1]:g} to read)")
+    add("--runtime", choices=RUNTIMES, default="auto",
+        help="inference runtime: auto (OpenVINO on CPU-only machines when installed, else "
+             "TensorFlow), tensorflow or openvino")
+    add("--precision", choices=PRECISIONS, default="float32",
+        help="float32 (default); float16 on a GPU (falls back to float32 if the output is "
+             "non-finite or black); bfloat16 with OpenVINO on CPUs with bf16 units (faster, "
+             "may differ by a few grey levels)")
+    add("--jpeg-quality", dest="jpeg_quality", type=jpeg_quality, default=DEFAULT_JPEG_QUALITY,
+        metavar="Q", help="quality of .jpg / .jpeg (and .webp) outputs, from 1 to 100 "
+                          f"(default: {DEFAULT_JPEG_QUALITY})")
+
+
+def upscale_options(args: argparse.Namespace, **fields) -> UpscaleOptions:
+    """The `UpscaleOptions` of flags added by `add_upscale_flags`, plus `fields`; progress bars
+    unless `--quiet`.
+
+    Example:
+    >>> parser = argparse.ArgumentParser(prog="demo")
+    >>> add_upscale_flags(parser, url_inputs=False)
+    >>> add_output_flags(parser)
+    >>> upscale_options(parser.parse_args(["--runtime", "tensorflow"])).runtime  # doctest: +SKIP
+    'tensorflow'
+    """
+    from .inference.upscaler import UpscaleOptions
+
+    options = {
+        "tile_size": args.tile_size, "tile_overlap": args.tile_overlap,
+        "tile_batch_size": args.tile_batch_size, "runtime": args.runtime,
+        "precision": args.precision, "max_pixels": args.max_pixels or None,
+        "progress": not args.quiet,
+    }
+    if hasattr(args, "max_bytes"):
+        options["max_bytes"] = args.max_bytes
+    if getattr(args, "timeout", None) is not None:
+        options["timeout"] = args.timeout
+    return UpscaleOptions(**{**options, **fields})
 
 
 def add_output_flags(

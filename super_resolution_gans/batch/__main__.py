@@ -15,17 +15,15 @@ import logging
 import sys
 
 from ..commands import (
-    DEFAULT_JPEG_QUALITY,
     CommandError,
     add_model_flags,
     add_output_flags,
-    jpeg_quality,
+    add_upscale_flags,
     non_negative_int,
     positive_int,
     run_command,
+    upscale_options,
 )
-from ..inference.runtimes import PRECISIONS, RUNTIMES
-from ..io.decode import DEFAULT_MAX_PIXELS
 
 INSTALL_HINT = 'Ray Data is not installed; run: pip install "super_resolution_gans[batch]"'
 
@@ -60,21 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
              "--address")
     add("--gpus", type=float, metavar="N",
         help="GPUs per worker (default: 1 when the cluster has GPUs, else 0)")
-    add("--tile-size", type=non_negative_int, metavar="N",
-        help="LR tile side in pixels (seamless); 0 = whole image; default: from image size")
-    add("--runtime", choices=RUNTIMES, default="auto",
-        help="inference runtime: auto (OpenVINO on CPU-only machines when installed, else "
-             "TensorFlow), tensorflow or openvino")
-    add("--precision", choices=PRECISIONS, default="float32",
-        help="inference precision: float32 (default), float16 (GPU) or bfloat16 (OpenVINO)")
-    add("--max-pixels", type=non_negative_int, default=DEFAULT_MAX_PIXELS, metavar="N",
-        help=f"refuse larger inputs (decompression bombs); 0 = no limit "
-             f"(default: {DEFAULT_MAX_PIXELS:,})")
     add("--manifest", metavar="PATH_OR_URI",
         help="manifest file (JSON lines); default: manifest.jsonl in --output-path")
-    add("--jpeg-quality", dest="jpeg_quality", type=jpeg_quality, default=DEFAULT_JPEG_QUALITY,
-        metavar="Q", help="quality of .jpg / .jpeg (and .webp) outputs, from 1 to 100 "
-                          f"(default: {DEFAULT_JPEG_QUALITY})")
+    add_upscale_flags(parser, url_inputs=False)
     add_output_flags(parser)
     return parser
 
@@ -97,11 +83,9 @@ def run(args: argparse.Namespace) -> int:
         import ray.data  # noqa: F401 (configures the "ray.data" logger, which we then lower)
 
         logging.getLogger("ray.data").setLevel(logging.ERROR)
-    from ..inference.upscaler import UpscaleOptions
     from .pipeline import upscale_dataset
 
-    options = UpscaleOptions(tile_size=args.tile_size, runtime=args.runtime,
-                             precision=args.precision, max_pixels=args.max_pixels or None)
+    options = upscale_options(args, progress=False)  # Ray Data shows the progress
     report = upscale_dataset(
         args.input_path, args.output_path, args.model_path,
         num_workers=args.workers, address=args.address, num_cpus=args.cpus or None,

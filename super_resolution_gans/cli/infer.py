@@ -25,22 +25,18 @@ from typing import TYPE_CHECKING, Any
 from tqdm.auto import tqdm
 
 from ..commands import (
-    DEFAULT_JPEG_QUALITY,
     USER_ERRORS,
     CommandError,
     add_model_flags,
     add_output_flags,
-    jpeg_quality,
-    non_negative_int,
+    add_upscale_flags,
     one_line,
-    positive_float,
-    positive_int,
     run_command,
+    upscale_options,
     with_hint,
 )
-from ..inference.runtimes import PRECISIONS, RUNTIMES
 from ..io import net
-from ..io.decode import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, read_image
+from ..io.decode import read_image
 from ..io.files import IMAGE_EXTENSIONS, list_images
 from ..io.net import DownloadError
 from ..io.sniff import is_jpeg_source
@@ -93,36 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--denoise-strength", dest="denoise_strength", type=float, metavar="S",
         help="for realesr_general_x4v3: 1 denoises strongly (the model itself), 0 keeps noise "
              "and grain (its -wdn partner), values between blend the two")
-    add("--tile-size", "--tileSize", dest="tile_size", type=non_negative_int, metavar="N",
-        help="process the image in LR tiles of at most NxN pixels to bound memory "
-             "(seamless); 0 = whole image in one pass; default: chosen from the image size")
-    add("--tile-overlap", "--tileOverlap", dest="tile_overlap", type=non_negative_int,
-        metavar="N", help="LR pixels of context around each tile; default: the network's "
-                          "receptive radius, which makes tiles seamless (and tiles the "
-                          "library's generators in two stages, trunk and upsampling)")
-    add("--tile-batch-size", "--tileBatchSize", dest="tile_batch_size", type=positive_int,
-        default=1, metavar="N", help="tiles run together in one batch (default: 1)")
-    add("--max-pixels", "--maxPixels", dest="max_pixels", type=non_negative_int,
-        default=DEFAULT_MAX_PIXELS, metavar="N",
-        help="refuse input images with more pixels than this, as possible decompression bombs; "
-             f"0 = no limit (default: {DEFAULT_MAX_PIXELS:,})")
-    add("--max-bytes", "--maxBytes", dest="max_bytes", type=positive_int,
-        default=DEFAULT_MAX_BYTES, metavar="N",
-        help="largest image download accepted from a URL, in bytes "
-             f"(default: {DEFAULT_MAX_BYTES:,})")
-    add("--timeout", type=positive_float, metavar="SECONDS",
-        help="for URL inputs: seconds to wait to connect and for each piece of data (default: "
-             f"{net.DEFAULT_TIMEOUT[0]:g} to connect, {net.DEFAULT_TIMEOUT[1]:g} to read)")
-    add("--runtime", choices=RUNTIMES, default="auto",
-        help="inference runtime: auto (OpenVINO on CPU-only machines when installed, else "
-             "TensorFlow), tensorflow or openvino")
-    add("--precision", choices=PRECISIONS, default="float32",
-        help="float32 (default); float16 on a GPU (falls back to float32 if the output is "
-             "non-finite or black); bfloat16 with OpenVINO on CPUs with bf16 units (faster, "
-             "may differ by a few grey levels)")
-    add("--jpeg-quality", dest="jpeg_quality", type=jpeg_quality, default=DEFAULT_JPEG_QUALITY,
-        metavar="Q", help="quality of .jpg / .jpeg (and .webp) outputs, from 1 to 100 "
-                          f"(default: {DEFAULT_JPEG_QUALITY})")
+    add_upscale_flags(parser, url_inputs=True, predecessor_aliases=True)
     add_output_flags(parser)
     return parser
 
@@ -153,7 +120,7 @@ def run_single(args: argparse.Namespace) -> None:
     """
     output = _checked_output_file(args.output_path)
     source = args.input_path
-    options = _options(args)
+    options = upscale_options(args)
     lr = _with_name(source, lambda: read_image(source, **options.read_options))
     # The array read keeps no trace of its encoding: the source tells whether it was a JPEG.
     options = dataclasses.replace(options, jpeg_input=is_jpeg_source(source))
@@ -187,7 +154,7 @@ def run_folder(args: argparse.Namespace) -> int:
         raise ValueError(
             f"--input-path {folder}: no image files ({', '.join(IMAGE_EXTENSIONS)}) in this folder"
         )
-    upscaler = _upscaler(args, _options(args))
+    upscaler = _upscaler(args, upscale_options(args))
     failures: list[str] = []
     with tqdm(files, desc="images", unit="image", disable=args.quiet) as bar:
         for path in bar:
@@ -257,22 +224,6 @@ def _with_name(name: str, action: Callable[[], Any]) -> Any:
         raise
     except USER_ERRORS as err:
         raise CommandError(f"{name}: {one_line(err)}") from err
-
-
-def _options(args: argparse.Namespace) -> UpscaleOptions:
-    from ..inference.upscaler import UpscaleOptions
-
-    return UpscaleOptions(
-        tile_size=args.tile_size,
-        tile_overlap=args.tile_overlap,
-        tile_batch_size=args.tile_batch_size,
-        runtime=args.runtime,
-        precision=args.precision,
-        max_pixels=args.max_pixels or None,
-        max_bytes=args.max_bytes,
-        timeout=net.DEFAULT_TIMEOUT if args.timeout is None else args.timeout,
-        progress=not args.quiet,
-    )
 
 
 if __name__ == "__main__":
