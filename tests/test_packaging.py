@@ -55,8 +55,10 @@ def test_wheel_declares_the_console_scripts_and_dependencies(wheel):
     (metadata,) = [n for n in wheel.namelist() if n.endswith("METADATA")]
     requires = [line for line in wheel.read(metadata).decode().splitlines()
                 if line.startswith("Requires-Dist:") and "extra ==" not in line]
+    # openvino and scipy (which Keras's OpenVINO exporter imports): the fast CPU path of a plain
+    # install; without scipy it silently falls back to TensorFlow.
     for dependency in ("tensorflow", "keras", "numpy", "pillow", "requests", "gdown", "tqdm",
-                       "safetensors"):
+                       "safetensors", "openvino", "scipy"):
         assert any(dependency in line.lower() for line in requires), dependency
 
 
