@@ -252,6 +252,9 @@ _MIRRORED_SCRIPT = textwrap.dedent(
     """
     import json, sys
     import tensorflow as tf
+    # Deterministic kernels: multi-threaded reductions may otherwise sum in another order on
+    # each run, which after three training steps can move a loss by more than the tolerance.
+    tf.config.experimental.enable_op_determinism()
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras, numpy as np
