@@ -160,7 +160,8 @@ def run_folder(args: argparse.Namespace) -> int:
         for path in bar:
             try:
                 _lr, sr = upscaler.upscale(path)
-                logger.debug("%s: %s", path.name, upscaler.model_for(path)[0])
+                if logger.isEnabledFor(logging.DEBUG):  # model_for reads the file's header
+                    logger.debug("%s: %s", path.name, upscaler.model_for(path)[0])
                 output.mkdir(parents=True, exist_ok=True)
                 write_image(sr, output / _output_name(path), quality=args.jpeg_quality)
             except USER_ERRORS as err:
