@@ -158,7 +158,7 @@ def tile_overlap(model: keras.Model) -> int:
     """
     if isinstance(model, SuperResolutionNetwork):
         return model.tile_overlap
-    return _walked_radius(model)
+    return receptive_radius(model)
 
 
 def receptive_radius(model: keras.Model) -> int:
