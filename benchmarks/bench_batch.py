@@ -3,12 +3,16 @@ next to the network's own time.
 
 Generates a folder of photo-like LR images (smooth gradients, shapes and noise), then in the
 same run super-resolves it with `python -m super_resolution_gans.infer --input-path folder` and
-with `upscale_dataset` (local Ray, 1 and 2 workers), each into a fresh output folder, and prints
-images per second and the ratios to the CLI. Times are wall-clock, start-up (Python, TensorFlow,
-Ray, model loading) included, as a user sees them. The "network" row is the generator alone on
-the same decoded images in this process, after a warm-up (the shipped default, its fast path on
-the default runtime, no file I/O): each row's "of the network" column is the network's time
-divided by the row's, the share of the time spent super-resolving.
+with `upscale_dataset` (local Ray, 1 and 2 workers), each into a fresh output folder. Times are
+wall-clock, start-up (Python, TensorFlow, Ray, model loading) included, as a user sees them. The
+"network" row is the generator alone on the same decoded images in this process, after a
+warm-up (the shipped default, its fast path on the default runtime, no file I/O).
+
+Each path also runs on a folder of the first fifth of the images, so the difference of the two
+runs gives its time per image with the start-up cancelled out. Columns: "of the network" is the
+network's time divided by the path's over the whole folder (start-up included); "per image" is
+the same ratio per extra image (the steady state a long queue of images runs at); "start-up" is
+what is left of the small run once its images are paid for.
 
     python benchmarks/bench_batch.py --images 200 --size 96
 """
@@ -85,24 +89,42 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=64, help="LR side in pixels")
     parser.add_argument("--cpus", type=int, default=2, help="CPUs given to the local Ray")
     args = parser.parse_args()
+    if args.images < 10:
+        parser.error("--images must be at least 10 (a fifth of them is the small folder)")
+    small = args.images // 5
     rng = np.random.default_rng(0)
+    paths = {
+        "cli": time_cli,
+        "ray_1": lambda folder, output: time_ray(folder, output, 1, args.cpus),
+        "ray_2": lambda folder, output: time_ray(folder, output, 2, args.cpus),
+    }
     with tempfile.TemporaryDirectory() as scratch:
-        folder = Path(scratch) / "photos"
-        folder.mkdir()
+        folders = {count: Path(scratch) / f"photos_{count}" for count in (args.images, small)}
+        for folder in folders.values():
+            folder.mkdir()
         for index in range(args.images):
-            photo_like(rng, args.size).save(folder / f"photo_{index:04d}.png")
-        results = {"network": time_network(folder),
-                   "cli": time_cli(folder, Path(scratch) / "cli")}
-        for workers in (1, 2):
-            results[f"ray_{workers}"] = time_ray(
-                folder, Path(scratch) / f"ray_{workers}", workers, args.cpus
-            )
-    rates = {name: args.images / seconds for name, seconds in results.items()}
-    for name, seconds in results.items():
-        print(f"{name:7s} {seconds:7.1f} s  {rates[name]:6.2f} images/s  "
-              f"{rates[name] / rates['cli']:.2f}x the CLI  "
-              f"{results['network'] / seconds:.2f} of the network")
-    print(json.dumps({"images": args.images, "size": args.size, "seconds": results}))
+            image = photo_like(rng, args.size)
+            image.save(folders[args.images] / f"photo_{index:04d}.png")
+            if index < small:
+                image.save(folders[small] / f"photo_{index:04d}.png")
+        network = time_network(folders[args.images])
+        seconds = {
+            (name, count): run(folder, Path(scratch) / f"{name}_{count}")
+            for name, run in paths.items() for count, folder in folders.items()
+        }
+    network_per_image = network / args.images
+    print(f"network {network:7.1f} s  {args.images / network:6.2f} images/s")
+    for name in paths:
+        whole, part = seconds[name, args.images], seconds[name, small]
+        per_image = (whole - part) / (args.images - small)
+        print(f"{name:7s} {whole:7.1f} s  {args.images / whole:6.2f} images/s  "
+              f"{network / whole:.2f} of the network  "
+              f"{network_per_image / per_image:.2f} per image  "
+              f"start-up {part - small * per_image:5.1f} s")
+    print(json.dumps({"images": args.images, "small": small, "size": args.size,
+                      "network": network,
+                      "seconds": {f"{name}_{count}": value
+                                  for (name, count), value in seconds.items()}}))
 
 
 if __name__ == "__main__":

@@ -31,8 +31,10 @@ import contextlib
 import importlib.util
 import logging
 import os
+import re
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, TYPE_CHECKING
 
@@ -296,6 +298,60 @@ def stderr_held_back() -> Iterator[None]:
             captured.seek(0)
             sys.stderr.write(captured.read().decode(errors="replace"))
             raise
+
+
+@contextlib.contextmanager
+def stderr_without(*markers: str) -> Iterator[None]:
+    """Passes everything written to stderr meanwhile, by this process and the processes it
+    starts, on to stderr as it comes, except the lines that contain one of `markers` (a
+    library's known, harmless C++ log line that no log level hides without hiding errors).
+
+    Progress bars (text without a newline) pass at once; only text that may begin a C++ log line
+    (`[` first) waits for its newline.
+
+    Example:
+    >>> with stderr_without("harmless"):
+    ...     _ = os.write(2, b"kept\\n[1] a harmless line\\n")
+    """
+    sys.stderr.flush()
+    read_end, write_end = os.pipe()
+    terminal = os.dup(2)
+    forwarder = threading.Thread(
+        target=_forward_lines, args=(read_end, terminal, [m.encode() for m in markers]),
+        name="stderr-filter", daemon=True,
+    )
+    forwarder.start()
+    try:
+        os.dup2(write_end, 2)
+        os.close(write_end)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(terminal, 2)  # this process's last write end of the pipe closes
+        # The pipe ends when the processes started meanwhile (a local Ray) have exited too.
+        forwarder.join(timeout=5)
+
+
+def _forward_lines(read_end: int, terminal: int, markers: list[bytes]) -> None:
+    pending = b""
+    try:
+        while chunk := os.read(read_end, 65536):
+            # Lines end at a newline, or at a carriage return (a progress bar redrawn).
+            *lines, pending = _LINE_ENDS.split(pending + chunk)
+            kept = b"".join(line for line in lines
+                            if not any(marker in line for marker in markers))
+            if pending and not pending.startswith(b"["):
+                kept, pending = kept + pending, b""
+            if kept:
+                os.write(terminal, kept)
+        if pending:
+            os.write(terminal, pending)
+    finally:
+        os.close(read_end)
+        os.close(terminal)
+
+
+_LINE_ENDS = re.compile(rb"(?<=[\r\n])")
 
 
 def configure_output(*, quiet: bool = False, verbose: bool = False) -> None:

@@ -4,12 +4,14 @@ Also installed as `srgan-batch`. Built on the shared command skeleton
 (`commands.run_command`). Exit status: 0 when every image was written or skipped, 1 when an
 image failed (listed on stderr and in the manifest) or the input, output or model is unusable,
 2 for invalid command-line arguments, 130 when interrupted (run the same command again to
-resume). Ray's INFO lines stay off the terminal unless `--verbose`.
+resume). Ray's INFO lines, and the notice its core worker logs when Ray Data starts its
+actors, stay off the terminal unless `--verbose`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import logging
 import sys
@@ -22,10 +24,16 @@ from ..commands import (
     non_negative_int,
     positive_int,
     run_command,
+    stderr_without,
     upscale_options,
 )
 
 INSTALL_HINT = 'Ray Data is not installed; run: pip install "super_resolution_gans[batch]"'
+
+# Ray's core worker logs this at error level whenever Ray Data starts its actors (their
+# constructor arguments are always in the object store, and the actors restart after a crash);
+# it is no error, and no log level hides it without hiding real errors.
+RAY_ACTOR_NOTICE = "has constructor arguments in the object store and max_restarts > 0"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,12 +94,13 @@ def run(args: argparse.Namespace) -> int:
     from .pipeline import upscale_dataset
 
     options = upscale_options(args, progress=False)  # Ray Data shows the progress
-    report = upscale_dataset(
-        args.input_path, args.output_path, args.model_path,
-        num_workers=args.workers, address=args.address, num_cpus=args.cpus or None,
-        num_gpus=args.gpus, options=options, jpeg_quality=args.jpeg_quality,
-        manifest_uri=args.manifest, progress=not args.quiet,
-    )
+    with contextlib.nullcontext() if args.verbose else stderr_without(RAY_ACTOR_NOTICE):
+        report = upscale_dataset(
+            args.input_path, args.output_path, args.model_path,
+            num_workers=args.workers, address=args.address, num_cpus=args.cpus or None,
+            num_gpus=args.gpus, options=options, jpeg_quality=args.jpeg_quality,
+            manifest_uri=args.manifest, progress=not args.quiet,
+        )
     for row in report.failed:  # the error names the file
         print(f"error: {row['error']}", file=sys.stderr)
     if report.failed:

@@ -162,7 +162,7 @@ class OpenVINOPredictor:
     run faster than one dynamic-shape compilation (BENCHMARKS.md). The tiles of one stage of an
     image all have one shape (`upscale_rgb`), so keeping the two most recent compilations avoids
     recompiling while bounding the memory their activation buffers take. `threads` bounds the
-    CPU threads it uses (None: all)."""
+    CPU threads it uses (None: all); they are not pinned to cores."""
 
     runtime = "openvino"
     _MAX_SHAPES = 2  # each compiled shape holds its own activation buffers
@@ -178,6 +178,10 @@ class OpenVINOPredictor:
         self._config = {
             "INFERENCE_PRECISION_HINT": "bf16" if precision == "bfloat16" else "f32",
             "PERFORMANCE_HINT": "LATENCY",
+            # OpenVINO pins its threads to the first cores; processes that share a machine (Ray
+            # workers, a demo beside a batch) then share those cores: two one-thread workers on
+            # two cores ran at half speed each. Unpinned, the OS spreads them (BENCHMARKS.md).
+            "ENABLE_CPU_PINNING": False,
             **({"INFERENCE_NUM_THREADS": threads} if threads else {}),
         }
         self._compiled: dict[tuple[tuple[int, ...], ...], Any] = {}

@@ -18,7 +18,7 @@ from super_resolution_gans.batch.__main__ import build_parser as batch_parser
 from super_resolution_gans.cli.evaluate import build_parser as evaluate_parser
 from super_resolution_gans.cli.infer import build_parser as infer_parser
 from super_resolution_gans.cli.train import build_parser as train_parser
-from super_resolution_gans.commands import MODEL_PATH_HELP
+from super_resolution_gans.commands import MODEL_PATH_HELP, stderr_without
 from super_resolution_gans.demo.__main__ import build_parser as demo_parser
 from super_resolution_gans.version import package_version
 
@@ -38,10 +38,10 @@ INFER_CAMEL_CASE_ALIASES = {
 KEBAB_CASE = re.compile(r"^(-[a-z]|--[a-z0-9]+(-[a-z0-9]+)*)$")
 HEAVY_MODULES = ("tensorflow", "keras", "ray", "gradio", "torch", "openvino")
 
-# Lines TensorFlow's C++ start-up and absl write to stderr, Ray's INFO log lines (Python's and,
-# `[date time I pid tid]`, its C++ core's).
+# Lines TensorFlow's C++ start-up and absl write to stderr, Ray's INFO log lines (Python's) and
+# its C++ core's log lines of any level (`[date time I|W|E pid tid]`).
 CHATTER = re.compile(
-    r"(?i:onednn|cuda|absl|cpu_feature_guard)|^[IWE]\d{4} |\bINFO\b|^\[[\d\- :,]+ I \d+ \d+\]"
+    r"(?i:onednn|cuda|absl|cpu_feature_guard)|^[IWE]\d{4} |\bINFO\b|^\[[\d\- :,]+ [IWE] \d+ \d+\]"
 )
 
 # Runs a command's module as `python -m` does, then reports its exit code and heavy imports.
@@ -196,3 +196,17 @@ def test_ray_info_lines_stay_off_the_terminal(tiny_photo, tiny_generator_file, t
     assert (output / "photo.png").exists()
     assert [line for line in (result.stdout + result.stderr).splitlines()
             if CHATTER.search(line)] == []
+
+
+def test_stderr_without_drops_only_the_marked_lines_of_this_process_and_its_children(capfd):
+    child = ("import os; os.write(2, b'[2026 E 1 2] core.cc: the notice here\\n'); "
+             "os.write(2, b'child kept\\n')")
+    with stderr_without("the notice"):
+        os.write(2, b"progress 1/2\r")  # no newline: passes at once
+        os.write(2, b"[2026-12-05 E 3 4] core.cc: ")
+        os.write(2, b"the notice, split over two writes\n")
+        subprocess.run([sys.executable, "-c", child], check=True)
+        print("python's stderr kept", file=sys.stderr)
+    print("after the block", file=sys.stderr)
+    assert capfd.readouterr().err == (
+        "progress 1/2\rchild kept\npython's stderr kept\nafter the block\n")

@@ -105,5 +105,8 @@ def test_threads_bound_the_openvino_runtime_and_keep_the_result():
     _, one_core = Upscaler(network, runtime="openvino", threads=1).upscale(image)
     np.testing.assert_array_equal(one_core, all_cores)
     predictor = predictor_for(network, runtime="openvino", threads=1)
-    assert predictor._config["INFERENCE_NUM_THREADS"] == 1
+    compiled = predictor._compiled_for(((1, *image.shape),))
+    assert compiled.get_property("INFERENCE_NUM_THREADS") == 1
+    # Unpinned: one-thread workers of several processes must not all run on the first core.
+    assert compiled.get_property("ENABLE_CPU_PINNING") is False
     assert "INFERENCE_NUM_THREADS" not in predictor_for(network, runtime="openvino")._config
