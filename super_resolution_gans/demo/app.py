@@ -72,6 +72,7 @@ def build_demo(
     import gradio as gr
 
     from ..inference.runtimes import PRECISIONS
+    from ..io.write import write_image
     from ..models.presets import DEFAULT_MODEL
 
     check_int("concurrency_limit", concurrency_limit, minimum=1)
@@ -101,8 +102,13 @@ def build_demo(
             raise gr.Error(str(err), print_exception=False) from err
         if not output_dir:
             _delete_old_results(results)
+        # Files of our own, not arrays: Gradio saves an array under its content's hash and
+        # rewrites that file in place, so a user getting the same result (the same example
+        # image) truncated the file another user was downloading. Files it copies once.
+        bicubic = write_image(result.bicubic, result.png_path.with_name(
+            f"{result.png_path.stem}_bicubic.png"))
         return (
-            (result.bicubic, result.sr_8bit),
+            (str(bicubic), str(result.png_path)),
             f"**{result.summary}** (left: bicubic, right: super-resolved)",
             gr.DownloadButton(value=str(result.png_path), visible=True),
         )

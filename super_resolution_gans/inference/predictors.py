@@ -27,6 +27,7 @@ import tensorflow as tf
 
 from ..models.network import inference_copy, tile_overlap, trunk_split
 from ..models.srresnet import SRResNet  # noqa: F401 (the examples use it)
+from .openvino_cache import architecture_of, content_key
 from .runtimes import (
     OpenVINOPredictor,
     Predictor,
@@ -83,6 +84,7 @@ class _FastCopy:
         self.model = inference_copy(generator)
         self.split = trunk_split(self.model)
         self.predictors: dict[tuple, Predictor] = {}
+        self.architecture = architecture_of(generator)  # names its OpenVINO conversions
 
 
 def _fast_copy(generator: keras.Model) -> _FastCopy:
@@ -198,7 +200,10 @@ def _predictor(
         if key not in copy.predictors:
             if runtime == "openvino":
                 try:
-                    copy.predictors[key] = OpenVINOPredictor(model, precision, threads)
+                    cache_key = None if copy.architecture is None else content_key(
+                        copy.architecture, part, model)
+                    copy.predictors[key] = OpenVINOPredictor(model, precision, threads,
+                                                             cache_key)
                 except Exception as err:  # e.g. a foreign model with an op OpenVINO cannot convert
                     if requested != "auto":
                         raise

@@ -13,11 +13,9 @@ environment variable `SUPER_RESOLUTION_GANS_RUNTIME=tensorflow` to opt out of Op
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -162,19 +160,25 @@ class OpenVINOPredictor:
     run faster than one dynamic-shape compilation (BENCHMARKS.md). The tiles of one stage of an
     image all have one shape (`upscale_rgb`), so keeping the two most recent compilations avoids
     recompiling while bounding the memory their activation buffers take. `threads` bounds the
-    CPU threads it uses (None: all); they are not pinned to cores."""
+    CPU threads it uses (None: all); they are not pinned to cores. With `cache_key`
+    (`openvino_cache.content_key`) the conversion is done once and kept on disk."""
 
     runtime = "openvino"
     _MAX_SHAPES = 2  # each compiled shape holds its own activation buffers
 
-    def __init__(self, model: keras.Model, precision: str, threads: int | None = None):
+    def __init__(
+        self,
+        model: keras.Model,
+        precision: str,
+        threads: int | None = None,
+        cache_key: str | None = None,
+    ):
         import openvino as ov
 
-        with tempfile.TemporaryDirectory(prefix="srgan-openvino-") as folder:
-            path = Path(folder) / "model.xml"
-            model.export(str(path), format="openvino", verbose=False)
-            self._core = ov.Core()
-            self._model = self._core.read_model(str(path))
+        from .openvino_cache import read_converted
+
+        self._core = ov.Core()
+        self._model = read_converted(self._core, model, cache_key)
         self._config = {
             "INFERENCE_PRECISION_HINT": "bf16" if precision == "bfloat16" else "f32",
             "PERFORMANCE_HINT": "LATENCY",

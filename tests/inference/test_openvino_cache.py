@@ -1,0 +1,125 @@
+"""The on-disk cache of OpenVINO conversions: converted once per architecture and weights,
+the same output as a fresh conversion, bounded, and never in the way."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from super_resolution_gans.inference import Upscaler, openvino_cache
+from super_resolution_gans.io.model_io import load_generator, save_generator
+from super_resolution_gans.models import SRVGGNetCompact
+
+pytest.importorskip("openvino")
+
+IMAGE = np.random.default_rng(4).integers(0, 256, (13, 10, 3), dtype=np.uint8)
+
+
+@pytest.fixture
+def conversions(tmp_path, monkeypatch):
+    """The cache in `tmp_path / "home"`, and the list of the models converted meanwhile."""
+    monkeypatch.setenv("SUPER_RESOLUTION_GANS_HOME", str(tmp_path / "home"))
+    converted = []
+    convert = openvino_cache._convert
+
+    def counting(model, folder):
+        converted.append(model.name)
+        return convert(model, folder)
+
+    monkeypatch.setattr(openvino_cache, "_convert", counting)
+    return converted
+
+
+def _upscale(model, **options):
+    return Upscaler(model, runtime="openvino", **options).upscale(IMAGE)[1]
+
+
+def _network(seed: int) -> SRVGGNetCompact:
+    network = SRVGGNetCompact(num_feat=8, num_conv=2)
+    network.build((None, None, None, 3))
+    rng = np.random.default_rng(seed)
+    network.set_weights([rng.normal(0, 0.3, w.shape).astype("float32")
+                         for w in network.get_weights()])
+    return network
+
+
+def test_a_model_loaded_again_is_read_from_the_cache_with_the_same_output(
+        conversions, tmp_path, tiny_generator):
+    path = save_generator(tiny_generator, tmp_path / "g.keras")
+    first = _upscale(load_generator(path))
+    assert len(conversions) == 1
+    entries = list(openvino_cache.cache_folder().iterdir())
+    assert len(entries) == 1 and (entries[0] / "model.xml").is_file()
+    again = _upscale(load_generator(path), threads=1)  # a new object, as in a new process
+    assert len(conversions) == 1
+    np.testing.assert_array_equal(again, first)
+    fresh = Upscaler(load_generator(path), runtime="tensorflow").upscale(IMAGE)[1]
+    assert np.abs(again.astype(int) - fresh.astype(int)).max() <= 1
+
+
+def test_other_weights_are_converted_again(conversions):
+    one, other = _upscale(_network(1)), _upscale(_network(2))
+    assert len(conversions) == 2
+    assert not np.array_equal(one, other)
+    np.testing.assert_array_equal(_upscale(_network(2)), other)
+    assert len(conversions) == 2
+
+
+def test_the_least_recently_used_go_beyond_max_entries_and_killed_conversions_go(
+        conversions, monkeypatch):
+    monkeypatch.setattr(openvino_cache, "MAX_ENTRIES", 2)
+    folder = openvino_cache.cache_folder()
+    folder.mkdir(parents=True)
+    killed, recent = folder / ".partial-killed", folder / ".partial-converting"
+    killed.mkdir(), recent.mkdir()
+    hours_ago = time.time() - 2 * 3600
+    os.utime(killed, (hours_ago, hours_ago))
+    for seed in (1, 2):
+        _upscale(_network(seed))
+        time.sleep(0.05)  # distinct modification times
+    first_key = sorted(folder.iterdir(), key=lambda entry: entry.stat().st_mtime)[-2].name
+    _upscale(_network(1))  # used again: now the most recent
+    _upscale(_network(3))
+    names = {entry.name for entry in folder.iterdir()}
+    assert len(names - {recent.name}) == 2 and first_key in names
+    assert killed.name not in names and recent.name in names  # another may still convert
+
+
+def test_an_unwritable_cache_converts_each_time(conversions, tmp_path, monkeypatch):
+    (tmp_path / "a_file").write_text("not a folder")
+    monkeypatch.setenv("SUPER_RESOLUTION_GANS_HOME", str(tmp_path / "a_file"))
+    network = _network(1)
+    np.testing.assert_array_equal(_upscale(network), _upscale(_network(1)))
+    assert len(conversions) == 2
+
+
+def test_a_model_without_a_config_is_converted_each_time(conversions):
+    class Unconfigurable(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.conv = keras.layers.Conv2D(3, 3, padding="same")
+            self.upsample = keras.layers.UpSampling2D(4)
+
+        def call(self, inputs):
+            return self.upsample(self.conv(inputs))
+
+        def get_config(self):
+            raise NotImplementedError
+
+        def compute_output_shape(self, input_shape):
+            return self.upsample.compute_output_shape(self.conv.compute_output_shape(input_shape))
+
+    model = Unconfigurable()
+    model(np.zeros((1, 4, 4, 3), "float32"))
+    assert openvino_cache.architecture_of(model) is None
+    first = _upscale(model)
+    model_again = Unconfigurable()
+    model_again(np.zeros((1, 4, 4, 3), "float32"))
+    model_again.set_weights(model.get_weights())
+    np.testing.assert_array_equal(_upscale(model_again), first)
+    assert len(conversions) == 2
+    assert not openvino_cache.cache_folder().exists()
