@@ -28,8 +28,8 @@ from common import (  # noqa: E402
     trained_like_generator,
 )
 
-from super_resolution_gans.inference.runtimes import resolve_runtime  # noqa: E402
 from super_resolution_gans.inference import upscale_rgb  # noqa: E402
+from super_resolution_gans.inference.runtimes import resolve_runtime  # noqa: E402
 
 _PEAK_MEMORY_SCRIPT = textwrap.dedent("""
     import json, resource, sys, time

@@ -1,7 +1,7 @@
 """One GPU check, five minutes at most: run it once on any GPU machine and paste its tables.
 
     python benchmarks/gpu_check.py            # on a GPU machine
-    python benchmarks/gpu_check.py --smoke    # anywhere: tiny networks and sizes (the suite runs it)
+    python benchmarks/gpu_check.py --smoke    # anywhere: tiny networks and sizes (in the suite)
 
 It prints, on whatever device TensorFlow picks (the device is printed first):
 1. the fast path (`Upscaler`) in float32 and float16 for each network the library has, with

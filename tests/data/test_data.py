@@ -95,10 +95,10 @@ def test_same_seed_same_batches_different_seed_different(photos):
     first = _batches(make_dataset(photos[0], seed=7, **SMALL), 3)
     again = _batches(make_dataset(photos[0], seed=7, **SMALL), 3)
     other = _batches(make_dataset(photos[0], seed=8, **SMALL), 3)
-    for (lr_a, hr_a), (lr_b, hr_b) in zip(first, again):
+    for (lr_a, hr_a), (lr_b, hr_b) in zip(first, again, strict=True):
         np.testing.assert_array_equal(hr_a, hr_b)
         np.testing.assert_array_equal(lr_a, lr_b)
-    assert any(not np.array_equal(a[1], b[1]) for a, b in zip(first, other))
+    assert any(not np.array_equal(a[1], b[1]) for a, b in zip(first, other, strict=True))
 
 
 def _box_downscale(hr):
@@ -119,7 +119,7 @@ def test_paired_lr_dir_crops_are_aligned(photos, tmp_path):
     for lr, hr in _batches(ds, 6):
         np.testing.assert_array_equal(lr, _box_downscale(hr))
     val = make_dataset(folder, lr_dir=lr_folder, training=False, crop_size=None, batch_size=1)
-    for (lr, hr), image in zip(val.as_numpy_iterator(), images.values()):
+    for (lr, hr), image in zip(val.as_numpy_iterator(), images.values(), strict=True):
         np.testing.assert_array_equal(hr[0], image)
         np.testing.assert_array_equal(lr[0], _box_downscale(image))
 
@@ -177,7 +177,7 @@ def test_gray_rgba_and_other_formats_decode_like_pillow(tmp_path):
     ds = make_dataset(tmp_path, training=False, crop_size=None, batch_size=1)
     decoded = [hr[0] for _, hr in ds.as_numpy_iterator()]
     assert len(decoded) == len(files)
-    for (name, (_, expected)), hr in zip(sorted(files.items()), decoded):
+    for (name, (_, expected)), hr in zip(sorted(files.items()), decoded, strict=True):
         if expected is None:
             expected = np.asarray(Image.open(tmp_path / name).convert("RGB"))
         np.testing.assert_array_equal(hr, expected, err_msg=name)
@@ -252,13 +252,13 @@ def test_degraded_pairs_are_8_bit_reproducible_and_differ_from_bicubic(photos):
     clean = _batches(make_dataset(folder, seed=5, **options), 3)
     degraded = _batches(make_dataset(folder, seed=5, degradation="realesrgan", **options), 3)
     again = _batches(make_dataset(folder, seed=5, degradation="realesrgan", **options), 3)
-    for (lr, hr), (clean_lr, clean_hr), (lr2, hr2) in zip(degraded, clean, again):
+    for (lr, hr), (_clean_lr, clean_hr), (lr2, hr2) in zip(degraded, clean, again, strict=True):
         assert lr.shape == (2, 6, 6, 3) and lr.dtype == np.float32 and hr.shape == (2, 24, 24, 3)
         np.testing.assert_array_equal(hr, clean_hr)  # the HR side is unchanged
         np.testing.assert_array_equal(lr, np.round(np.clip(lr, 0, 255)))
         np.testing.assert_array_equal(lr, lr2)
         np.testing.assert_array_equal(hr, hr2)
-    assert np.mean([np.abs(d[0] - c[0]).mean() for d, c in zip(degraded, clean)]) > 1.0
+    assert np.mean([np.abs(d[0] - c[0]).mean() for d, c in zip(degraded, clean, strict=True)]) > 1.0
 
 
 def test_clean_pipeline_is_unchanged_bicubic(photos):
@@ -275,7 +275,7 @@ def test_degraded_validation_is_the_same_on_every_pass(photos):
                       degradation="photo", repeat=2, seed=4)
     lrs = [lr.numpy() for lr, _ in ds]
     assert len(lrs) == 6
-    for first, second in zip(lrs[:3], lrs[3:]):
+    for first, second in zip(lrs[:3], lrs[3:], strict=True):
         np.testing.assert_array_equal(first, second)
 
 

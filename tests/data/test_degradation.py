@@ -33,7 +33,8 @@ OFF = DegradationOrder(
 def _hr(seed=0, size=48):
     rng = np.random.default_rng(seed)
     ramp = np.add.outer(np.linspace(0, 150, size), np.linspace(0, 90, size))[..., None]
-    return tf.constant(np.round(np.clip(ramp + rng.uniform(0, 100, (size, size, 3)), 0, 255)), tf.float32)
+    noisy = ramp + rng.uniform(0, 100, (size, size, 3))
+    return tf.constant(np.round(np.clip(noisy, 0, 255)), tf.float32)
 
 
 def _only(**changes) -> Degradation:

@@ -38,7 +38,8 @@ def bicubic_like_generator():
     return build_generator(num_blocks=1, filters=8, global_skip=True)
 
 
-def test_an_untrained_global_skip_generator_scores_exactly_bicubic(hr_folder, bicubic_like_generator):
+def test_an_untrained_global_skip_generator_scores_exactly_bicubic(
+        hr_folder, bicubic_like_generator):
     report = evaluate(bicubic_like_generator, hr_folder, progress=False)
     assert [score.name for score in report.images] == ["a.png", "b.png"]
     for score in report.images:

@@ -29,7 +29,7 @@ def _reference(hr, sr, border):
     sr = np.clip(sr, 0, 255).round()
     crop = np.s_[border : -border or None, border : -border or None]
     psnr, ssim = [], []
-    for true, pred in zip(hr, sr):
+    for true, pred in zip(hr, sr, strict=True):
         y_true, y_pred = _reference_y(true)[crop], _reference_y(pred)[crop]
         psnr.append(skimage_metrics.peak_signal_noise_ratio(y_true, y_pred, data_range=255))
         ssim.append(

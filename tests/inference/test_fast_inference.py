@@ -209,7 +209,8 @@ class WrappedGenerator(keras.Model):
 
 
 def test_float16_of_a_subclassed_model_warns_and_uses_float32(image):
-    generator = WrappedGenerator(randomize_weights(build_generator(num_blocks=1, filters=8), seed=7))
+    generator = WrappedGenerator(
+        randomize_weights(build_generator(num_blocks=1, filters=8), seed=7))
     with pytest.warns(RuntimeWarning, match="no float16 copy"):
         predictor = predictor_for(generator, runtime="tensorflow", precision="float16")
     expected = generator(image).numpy()

@@ -1,4 +1,5 @@
-"""Tests for super_resolution_gans.inference (memory, tiling, upscale): receptive radius, seamless tiling, super_resolve.
+"""Tests for super_resolution_gans.inference (memory, tiling, upscale): receptive radius,
+seamless tiling, super_resolve.
 
 The tiling tests run on the TensorFlow runtime: what they check (the tiler) does not depend on
 the runtime, and it keeps them fast and identical on every machine.

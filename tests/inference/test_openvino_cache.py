@@ -123,3 +123,30 @@ def test_a_model_without_a_config_is_converted_each_time(conversions):
     np.testing.assert_array_equal(_upscale(model_again), first)
     assert len(conversions) == 2
     assert not openvino_cache.cache_folder().exists()
+
+
+CONVERT = """
+import sys
+from super_resolution_gans.inference import Upscaler
+from super_resolution_gans.io.model_io import load_generator
+Upscaler(load_generator(sys.argv[1]), runtime="openvino").upscale(sys.argv[2])
+"""
+
+
+def test_processes_converting_the_same_model_at_once_publish_one_whole_entry(
+        tmp_path, tiny_generator_file):
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    Image.fromarray(IMAGE).save(tmp_path / "photo.png")
+    env = {**os.environ, "SUPER_RESOLUTION_GANS_HOME": str(tmp_path / "home")}
+    command = [sys.executable, "-c", CONVERT, str(tiny_generator_file), str(tmp_path / "photo.png")]
+    processes = [subprocess.Popen(command, env=env, stderr=subprocess.PIPE) for _ in range(3)]
+    for process in processes:
+        _, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, stderr.decode()[-2000:]
+    entries = list((tmp_path / "home" / "openvino").iterdir())
+    assert [entry.name.startswith(".") for entry in entries] == [False]  # nothing half-done left
+    assert sorted(path.name for path in entries[0].iterdir()) == ["model.bin", "model.xml"]

@@ -1,4 +1,5 @@
-"""Tests for super_resolution_gans.io.model_io: our .keras / .weights.h5 files and load_generator."""
+"""Tests for super_resolution_gans.io.model_io: our .keras / .weights.h5 files and
+load_generator."""
 
 from __future__ import annotations
 
