@@ -127,8 +127,9 @@ def _read_cached(core: Any, model: keras.Model, root: Path, key: str) -> Any:
             converted = core.read_model(str(entry / _MODEL_FILE))
             os.utime(entry)  # most recently used
             return converted
-        except (OSError, RuntimeError) as err:  # evicted meanwhile by another process
+        except (OSError, RuntimeError) as err:  # damaged, or evicted meanwhile by another process
             logger.debug("cached OpenVINO model %s unreadable (%s); converting again", key, err)
+            shutil.rmtree(entry, ignore_errors=True)  # so that the new conversion takes its place
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=root))
     try:

@@ -61,6 +61,16 @@ def test_a_model_loaded_again_is_read_from_the_cache_with_the_same_output(
     assert np.abs(again.astype(int) - fresh.astype(int)).max() <= 1
 
 
+def test_a_damaged_entry_is_converted_again_and_replaced(conversions):
+    first = _upscale(_network(1))
+    (entry,) = openvino_cache.cache_folder().iterdir()
+    (entry / "model.xml").write_text("<net damaged")
+    np.testing.assert_array_equal(_upscale(_network(1)), first)
+    assert len(conversions) == 2
+    np.testing.assert_array_equal(_upscale(_network(1)), first)
+    assert len(conversions) == 2  # the replacement is read from now on
+
+
 def test_other_weights_are_converted_again(conversions):
     one, other = _upscale(_network(1)), _upscale(_network(2))
     assert len(conversions) == 2
