@@ -12,7 +12,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..commands import add_model_flags, add_output_flags, non_negative_int, run_command
+from ..commands import (
+    CommandError,
+    add_model_flags,
+    add_output_flags,
+    non_negative_int,
+    run_command,
+)
 from ..inference.runtimes import RUNTIMES
 from ..io.atomic import atomic_write
 
@@ -72,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """The command's body: evaluate, print the table, write the JSON / CSV reports."""
+    for flag, folder in (("--hr-dir", args.hr_dir), ("--lr-dir", args.lr_dir)):
+        if folder is not None and not folder.is_dir():
+            raise CommandError(f"{flag} {folder}: no such folder")
     from ..evaluation import evaluate
 
     report = evaluate(

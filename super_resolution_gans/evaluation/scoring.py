@@ -73,21 +73,23 @@ def evaluate(
         bicubic in dB.
 
     Raises:
-        FileNotFoundError: `hr_dir` is not a folder.
+        FileNotFoundError: `hr_dir` or `lr_dir` is not a folder (checked before the model
+            is loaded).
         ValueError: no image files in `hr_dir`, a bad `degrade` spec or option.
 
     Example:
     >>> report = evaluate("generator.keras", "val_photos/")  # doctest: +SKIP
     >>> print(report.table())  # doctest: +SKIP
     """
-    steps = parse_fixed_degradation(degrade) if degrade else ()
-    upscaler = Upscaler(model, tile_size=tile_size, runtime=runtime)
-    scale = upscaler.scale
-    if not Path(hr_dir).is_dir():
-        raise FileNotFoundError(f"{hr_dir}: no such folder")
+    for name, folder in (("hr_dir", hr_dir), ("lr_dir", lr_dir)):
+        if folder is not None and not Path(folder).is_dir():
+            raise FileNotFoundError(f"{name} {os.fspath(folder)!r}: no such folder")
     files = list_images(hr_dir)
     if not files:
         raise ValueError(f"{hr_dir}: no image files ({', '.join(IMAGE_EXTENSIONS)})")
+    steps = parse_fixed_degradation(degrade) if degrade else ()
+    upscaler = Upscaler(model, tile_size=tile_size, runtime=runtime)
+    scale = upscaler.scale
     if comparison_dir is not None:
         Path(comparison_dir).mkdir(parents=True, exist_ok=True)
     scores, failures = [], []

@@ -171,3 +171,18 @@ def test_bad_degrade_spec_is_one_line_before_any_work(hr_folder, capsys):
                  "no_such_model.keras"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: degradation 'jpeg:200'") and "\n" not in err
+
+
+@pytest.mark.parametrize("flag", ["--hr-dir", "--lr-dir"])
+def test_a_missing_folder_is_one_line_naming_its_flag_before_the_model_loads(
+        flag, hr_folder, tmp_path, capsys):
+    folders = {"--hr-dir": str(hr_folder), flag: str(tmp_path / "missing")}
+    argv = [part for item in folders.items() for part in item]
+    assert main([*argv, "--model-path", "no_such_model.keras"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {flag} {tmp_path / 'missing'}: no such folder"
+
+
+def test_the_library_refuses_a_missing_lr_folder_before_the_model_loads(hr_folder, tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"lr_dir '.*missing': no such folder"):
+        evaluate("no_such_model.keras", hr_folder, lr_dir=tmp_path / "missing", progress=False)
