@@ -306,8 +306,9 @@ def stderr_without(*markers: str) -> Iterator[None]:
     starts, on to stderr as it comes, except the lines that contain one of `markers` (a
     library's known, harmless C++ log line that no log level hides without hiding errors).
 
-    Progress bars (text without a newline) pass at once; only text that may begin a C++ log line
-    (`[` first) waits for its newline.
+    Progress bars (text without a newline) pass at once; only text that may begin a C++ log
+    line (`[` first) waits for its newline, so a marker is recognised in lines that begin with
+    `[` or arrive whole. If stderr itself fails (a closed pipe), the rest is dropped.
 
     Example:
     >>> with stderr_without("harmless"):
@@ -328,12 +329,28 @@ def stderr_without(*markers: str) -> Iterator[None]:
     finally:
         sys.stderr.flush()
         os.dup2(terminal, 2)  # this process's last write end of the pipe closes
-        # The pipe ends when the processes started meanwhile (a local Ray) have exited too.
+        # The pipe ends when the processes started meanwhile (a local Ray) have exited too;
+        # one that lives on keeps the forwarder, and the descriptor it writes to, open.
         forwarder.join(timeout=5)
+        if not forwarder.is_alive():
+            os.close(terminal)
 
 
 def _forward_lines(read_end: int, terminal: int, markers: list[bytes]) -> None:
     pending = b""
+    writable = True
+
+    def forward(data: bytes) -> None:
+        nonlocal writable
+        view = memoryview(data)
+        while writable and view:
+            try:
+                view = view[os.write(terminal, view):]
+            except InterruptedError:
+                continue
+            except OSError:  # stderr is gone (a closed pipe): keep draining, drop the rest
+                writable = False
+
     try:
         while chunk := os.read(read_end, 65536):
             # Lines end at a newline, or at a carriage return (a progress bar redrawn).
@@ -342,16 +359,14 @@ def _forward_lines(read_end: int, terminal: int, markers: list[bytes]) -> None:
                             if not any(marker in line for marker in markers))
             if pending and not pending.startswith(b"["):
                 kept, pending = kept + pending, b""
-            if kept:
-                os.write(terminal, kept)
-        if pending:
-            os.write(terminal, pending)
+            forward(kept)
+        forward(pending)
     finally:
         os.close(read_end)
-        os.close(terminal)
 
 
-_LINE_ENDS = re.compile(rb"(?<=[\r\n])")
+# After a newline, or after a carriage return that is not the first half of a CRLF.
+_LINE_ENDS = re.compile(rb"(?<=\n)|(?<=\r)(?!\n)")
 
 
 def configure_output(*, quiet: bool = False, verbose: bool = False) -> None:

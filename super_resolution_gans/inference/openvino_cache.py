@@ -2,17 +2,21 @@
 
 Keras's OpenVINO export traces a model with TensorFlow and converts the graph: for the shipped
 generator about 3 s of every process's start on two cores (BENCHMARKS.md), paid again by each
-command, each Ray worker and each demo start. The converted model depends only on the network's
-architecture, its weights and the versions of Keras, OpenVINO and this package, so it is kept
-under `<cache>/openvino/<sha256 of those>/` (`io.weights.default_cache_dir()`), published in
-one step (converted in a temporary folder beside it, then renamed), and the `MAX_ENTRIES` most
-recently used are kept. A model that cannot describe itself (a subclass without `get_config`)
-or a cache that cannot be written is converted in a temporary folder each time.
+command, each Ray worker and each demo start. The converted model depends on the network's
+architecture (its Keras config, and the source code of every layer and model class that is not
+Keras's own), its weights, and the versions of TensorFlow, Keras (and its backend), OpenVINO
+and this package; their sha256 names a folder `<cache>/openvino/<key>/`
+(`io.weights.default_cache_dir()`). A conversion is written to a temporary folder beside it,
+flushed to disk and renamed into place, then read from there; the `MAX_ENTRIES` most recently
+used are kept. A model that cannot describe itself (a subclass without `get_config`) or a cache
+that cannot be written is converted in a temporary folder each time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import inspect
 import json
 import logging
 import os
@@ -64,7 +68,7 @@ def architecture_of(generator: keras.Model) -> str | None:
 
     try:
         return json.dumps(keras.saving.serialize_keras_object(generator), sort_keys=True,
-                          default=str)
+                          default=_in_full)
     except Exception as err:  # any model that cannot describe itself
         logger.debug("no OpenVINO cache for %s: %s", generator.name, err)
         return None
@@ -73,8 +77,8 @@ def architecture_of(generator: keras.Model) -> str | None:
 def content_key(architecture: str, part: str, model: keras.Model) -> str:
     """A sha256 naming what the conversion of `model` depends on: `part` ("whole", "trunk",
     "tail") of the inference copy of the generator whose `architecture_of` is `architecture`,
-    the layers of `model` and their weights, and the versions of Keras, OpenVINO and this
-    package.
+    the layers of `model` (their configs, and the source of classes that are not Keras's own)
+    and their weights, and the versions of TensorFlow, Keras, OpenVINO and this package.
 
     Example:
     >>> from super_resolution_gans.models import SRResNet
@@ -84,19 +88,42 @@ def content_key(architecture: str, part: str, model: keras.Model) -> str:
     """
     import keras
     import openvino
+    import tensorflow as tf
 
     layers = [(type(layer).__name__,
                {key: value for key, value in layer.get_config().items() if key != "name"})
               for layer in model.layers]
-    digest = hashlib.sha256(json.dumps([architecture, layers, part], sort_keys=True,
-                                       default=str).encode())
-    for version in (keras.__version__, openvino.__version__, package_version()):
+    # Every layer, nested ones too (Keras has no public walk of a layer's sub-layers).
+    classes = {type(layer) for layer in model._flatten_layers(include_self=True)}
+    code = sorted(_source_of(cls) for cls in classes
+                  if not cls.__module__.startswith(("keras.", "tensorflow.")))
+    digest = hashlib.sha256(json.dumps([architecture, layers, code, part], sort_keys=True,
+                                       default=_in_full).encode())
+    versions = (tf.__version__, keras.__version__, keras.backend.backend(),
+                openvino.__version__, package_version())
+    for version in versions:
         digest.update(version.encode() + b"\0")
     for weight in model.weights:
         value = np.ascontiguousarray(keras.ops.convert_to_numpy(weight))
         digest.update(f"{value.dtype}{value.shape}".encode())
         digest.update(value.tobytes())
     return digest.hexdigest()
+
+
+def _source_of(cls: type) -> str:
+    """The source code of a class (its qualified name where the source cannot be found)."""
+    name = f"{cls.__module__}.{cls.__qualname__}"
+    try:
+        return f"{name}\n{inspect.getsource(cls)}"
+    except (OSError, TypeError):
+        return name
+
+
+def _in_full(value: Any) -> Any:
+    """JSON for what a config holds besides JSON types: arrays in full, never abbreviated."""
+    if isinstance(value, np.ndarray):
+        return {"array": value.tolist(), "dtype": str(value.dtype)}
+    return repr(value)
 
 
 def read_converted(core: Any, model: keras.Model, key: str | None) -> Any:
@@ -113,41 +140,75 @@ def read_converted(core: Any, model: keras.Model, key: str | None) -> Any:
     """
     if key is not None:
         try:
-            return _read_cached(core, model, cache_folder(), key)
+            converted = _read_cached(core, model, cache_folder(), key)
         except OSError as err:  # a read-only or full disk: convert without the cache
             logger.debug("OpenVINO cache unusable (%s); converting in a temporary folder", err)
-    with tempfile.TemporaryDirectory(prefix="srgan-openvino-") as folder:
+        else:
+            if converted is not None:
+                return converted
+    with tempfile.TemporaryDirectory(prefix="srgan-openvino-",
+                                     ignore_cleanup_errors=True) as folder:  # mapped on Windows
         return core.read_model(_convert(model, Path(folder)))
 
 
 def _read_cached(core: Any, model: keras.Model, root: Path, key: str) -> Any:
+    """The model read from its cache entry, converted and published there first if need be;
+    None if the entry could not be read even after that (removed meanwhile by another
+    process's eviction)."""
     entry = root / key
-    if (entry / _MODEL_FILE).is_file():
-        try:
-            converted = core.read_model(str(entry / _MODEL_FILE))
-            os.utime(entry)  # most recently used
-            return converted
-        except (OSError, RuntimeError) as err:  # damaged, or evicted meanwhile by another process
-            logger.debug("cached OpenVINO model %s unreadable (%s); converting again", key, err)
-            shutil.rmtree(entry, ignore_errors=True)  # so that the new conversion takes its place
+    converted = _read_entry(core, entry)
+    if converted is not None:
+        return converted
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=root))
     try:
-        converted = core.read_model(_convert(model, staging))
-        try:
-            staging.rename(entry)
-        except OSError:  # another process published it first: theirs is the same model
-            pass
+        _convert(model, staging)
+        for path in staging.iterdir():
+            _fsync(path)
+        _publish(core, staging, entry)
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # gone when renamed
     _evict(root, keep=entry)
+    return _read_entry(core, entry)
+
+
+def _read_entry(core: Any, entry: Path) -> Any:
+    if not (entry / _MODEL_FILE).is_file():
+        return None
+    try:
+        converted = core.read_model(str(entry / _MODEL_FILE))
+    except (OSError, RuntimeError) as err:  # damaged, or evicted meanwhile by another process
+        logger.debug("cached OpenVINO model %s unreadable (%s)", entry.name, err)
+        return None
+    with contextlib.suppress(OSError):  # a read-only cache still serves its entries
+        os.utime(entry)  # most recently used
     return converted
+
+
+def _publish(core: Any, staging: Path, entry: Path) -> None:
+    """Renames `staging` to `entry`. An entry already there is another process's conversion
+    of the same model and is kept, unless it cannot be read (damaged, half removed): then it
+    is replaced."""
+    try:
+        staging.rename(entry)
+        return
+    except OSError:
+        if _read_entry(core, entry) is not None:
+            return
+    shutil.rmtree(entry, ignore_errors=True)
+    with contextlib.suppress(OSError):  # another process published meanwhile
+        staging.rename(entry)
 
 
 def _convert(model: keras.Model, folder: Path) -> str:
     path = folder / _MODEL_FILE
     model.export(str(path), format="openvino", verbose=False)
     return str(path)
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as file:
+        os.fsync(file.fileno())
 
 
 def _evict(root: Path, keep: Path) -> None:

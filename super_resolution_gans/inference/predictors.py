@@ -200,10 +200,8 @@ def _predictor(
         if key not in copy.predictors:
             if runtime == "openvino":
                 try:
-                    cache_key = None if copy.architecture is None else content_key(
-                        copy.architecture, part, model)
-                    copy.predictors[key] = OpenVINOPredictor(model, precision, threads,
-                                                             cache_key)
+                    copy.predictors[key] = OpenVINOPredictor(
+                        model, precision, threads, _cache_key(copy, part, model))
                 except Exception as err:  # e.g. a foreign model with an op OpenVINO cannot convert
                     if requested != "auto":
                         raise
@@ -214,3 +212,16 @@ def _predictor(
             else:
                 copy.predictors[key] = TensorFlowPredictor(model, precision, image_output)
         return copy.predictors[key]
+
+
+def _cache_key(copy: _FastCopy, part: str, model: keras.Model) -> str | None:
+    """The name of `part`'s OpenVINO conversion on disk; None (converted each time) when the
+    generator or a layer of `part` cannot describe itself."""
+    if copy.architecture is None:
+        return None
+    try:
+        return content_key(copy.architecture, part, model)
+    except Exception as err:  # e.g. a custom layer whose get_config raises
+        logger.debug("no OpenVINO cache for %s: %s", model.name, err)
+        return None
+

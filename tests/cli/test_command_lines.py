@@ -210,3 +210,25 @@ def test_stderr_without_drops_only_the_marked_lines_of_this_process_and_its_chil
     print("after the block", file=sys.stderr)
     assert capfd.readouterr().err == (
         "progress 1/2\rchild kept\npython's stderr kept\nafter the block\n")
+
+
+# The forwarding thread must not die of the failed writes (an exception in it is an error here).
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+def test_stderr_without_survives_a_closed_stderr_and_restores_it(capfd):
+    saved = os.dup(2)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # stderr is a pipe nobody reads: every write fails (EPIPE)
+    os.dup2(write_end, 2)
+    os.close(write_end)
+    broken = os.fstat(2).st_ino
+    try:
+        with stderr_without("notice"):  # the forwarder's writes fail; the block must not
+            for _ in range(3):
+                os.write(2, b"a line nobody can read\n")
+        restored = os.fstat(2).st_ino
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    assert restored == broken
+    print("stderr works after the block", file=sys.stderr)
+    assert "stderr works after the block" in capfd.readouterr().err

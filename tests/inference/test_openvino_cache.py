@@ -160,3 +160,81 @@ def test_processes_converting_the_same_model_at_once_publish_one_whole_entry(
     entries = list((tmp_path / "home" / "openvino").iterdir())
     assert [entry.name.startswith(".") for entry in entries] == [False]  # nothing half-done left
     assert sorted(path.name for path in entries[0].iterdir()) == ["model.bin", "model.xml"]
+
+
+def test_a_half_removed_entry_is_replaced(conversions):
+    first = _upscale(_network(1))
+    (entry,) = openvino_cache.cache_folder().iterdir()
+    (entry / "model.xml").unlink()  # an eviction killed half-way
+    np.testing.assert_array_equal(_upscale(_network(1)), first)
+    np.testing.assert_array_equal(_upscale(_network(1)), first)
+    assert len(conversions) == 2
+    assert sorted(path.name for path in entry.iterdir()) == ["model.bin", "model.xml"]
+
+
+def test_a_read_only_cache_still_serves_its_entries(conversions, monkeypatch):
+    first = _upscale(_network(1))
+
+    def refused(*args, **kwargs):
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(openvino_cache.os, "utime", refused)
+    np.testing.assert_array_equal(_upscale(_network(1)), first)
+    assert len(conversions) == 1
+
+
+CUSTOM_LAYER = '''
+import keras
+
+class Multiply(keras.layers.Layer):
+    def call(self, inputs):
+        return inputs * FACTOR
+'''
+
+
+def test_editing_a_custom_layer_s_code_is_never_served_a_stale_conversion(
+        conversions, tmp_path, monkeypatch):
+    import importlib
+    import sys
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    outputs = []
+    for factor in ("2.0", "3.0"):  # the same class, config and weights; its code edited
+        (tmp_path / "edited_layers.py").write_text(CUSTOM_LAYER.replace("FACTOR", factor))
+        sys.modules.pop("edited_layers", None)
+        importlib.invalidate_caches()
+        edited = importlib.import_module("edited_layers")
+        model = keras.Sequential([keras.Input((None, None, 3)),
+                                  keras.layers.UpSampling2D(4), edited.Multiply()])
+        outputs.append(Upscaler(model, runtime="openvino").upscale_rgb(
+            IMAGE.astype("float32") / 4))
+    monkeypatch.delitem(sys.modules, "edited_layers")
+    assert len(conversions) == 2
+    np.testing.assert_allclose(outputs[1], outputs[0] * 1.5, rtol=1e-5)
+
+
+def test_a_layer_that_cannot_describe_itself_still_runs_on_openvino(conversions):
+    class Opaque(keras.layers.Layer):
+        def call(self, inputs):
+            return inputs
+
+        def get_config(self):
+            raise NotImplementedError
+
+    class Wrapper(keras.Model):  # configurable itself (no arguments), not its layer
+        def __init__(self):
+            super().__init__()
+            self.opaque = Opaque()
+            self.upsample = keras.layers.UpSampling2D(4)
+
+        def call(self, inputs):
+            return self.upsample(self.opaque(inputs))
+
+        def compute_output_shape(self, input_shape):
+            return self.upsample.compute_output_shape(input_shape)
+
+    model = Wrapper()
+    model(np.zeros((1, 4, 4, 3), "float32"))
+    _, sr = Upscaler(model, runtime="openvino").upscale(IMAGE)  # "openvino": no fallback
+    np.testing.assert_array_equal(sr, np.repeat(np.repeat(IMAGE, 4, 0), 4, 1))
+    assert not openvino_cache.cache_folder().exists()
