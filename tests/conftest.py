@@ -171,18 +171,12 @@ def tiny_generator():
     return randomize_weights(build_generator(num_blocks=2, filters=16), seed=1)
 
 
-
 @pytest.fixture(scope="session", autouse=True)
 def library_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The library's cache directory (downloads, conversions) in a temporary folder for the
     whole session, commands run in subprocesses included: tests never read or fill the user's
     `~/.cache`. Tests that need their own set `SUPER_RESOLUTION_GANS_HOME` themselves."""
-    import os
-
-    saved = os.environ.get("SUPER_RESOLUTION_GANS_HOME")
-    os.environ["SUPER_RESOLUTION_GANS_HOME"] = str(tmp_path_factory.mktemp("library_cache"))
-    yield
-    if saved is None:
-        del os.environ["SUPER_RESOLUTION_GANS_HOME"]
-    else:
-        os.environ["SUPER_RESOLUTION_GANS_HOME"] = saved
+    with pytest.MonkeyPatch.context() as session_patch:
+        session_patch.setenv("SUPER_RESOLUTION_GANS_HOME",
+                             str(tmp_path_factory.mktemp("library_cache")))
+        yield

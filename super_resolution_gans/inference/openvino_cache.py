@@ -76,7 +76,7 @@ def architecture_of(generator: keras.Model) -> str | None:
 
 def content_key(architecture: str, part: str, model: keras.Model) -> str:
     """A sha256 naming what the conversion of `model` depends on: `part` ("whole", "trunk",
-    "tail") of the inference copy of the generator whose `architecture_of` is `architecture`,
+    "tail") of the inference copy whose `architecture_of` is `architecture`,
     the layers of `model` (their configs, and the source of classes that are not Keras's own)
     and their weights, and the versions of TensorFlow, Keras, OpenVINO and this package.
 

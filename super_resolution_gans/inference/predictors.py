@@ -84,7 +84,12 @@ class _FastCopy:
         self.model = inference_copy(generator)
         self.split = trunk_split(self.model)
         self.predictors: dict[tuple, Predictor] = {}
-        self.architecture = architecture_of(generator)  # names its OpenVINO conversions
+
+    @functools.cached_property
+    def architecture(self) -> str | None:
+        """The inference copy's config, which names its OpenVINO conversions (made on the
+        first conversion only)."""
+        return architecture_of(self.model)
 
 
 def _fast_copy(generator: keras.Model) -> _FastCopy:
@@ -216,7 +221,7 @@ def _predictor(
 
 def _cache_key(copy: _FastCopy, part: str, model: keras.Model) -> str | None:
     """The name of `part`'s OpenVINO conversion on disk; None (converted each time) when the
-    generator or a layer of `part` cannot describe itself."""
+    inference copy or a layer of `part` cannot describe itself."""
     if copy.architecture is None:
         return None
     try:
@@ -224,4 +229,3 @@ def _cache_key(copy: _FastCopy, part: str, model: keras.Model) -> str | None:
     except Exception as err:  # e.g. a custom layer whose get_config raises
         logger.debug("no OpenVINO cache for %s: %s", model.name, err)
         return None
-
